@@ -1,7 +1,16 @@
-"""iadb_graphics: deterministic maps between low-dimensional densities for graphics sampling."""
+"""iadb_graphics: deterministic maps between low-dimensional densities for graphics sampling.
+
+Maps follow ``fit(source, target) / transform / inverse_transform``: the learned
+:class:`IADBMap` (torch MLP), the training-free :class:`GridIADBMap` (Numba) and
+:class:`BakedMap` lookup tables; optimal-transport baselines live in :mod:`iadb_graphics.transport`.
+"""
 from .densities import (Empirical, Gaussian, GaussianMixture, ImageDensity, Uniform, as_density,
                         toy2d)
+from .maps.baked import BakedMap
+from .maps.grid import GridIADBMap
+from .maps.iadb import IADBMap
 
 __version__ = "0.1.0"
 
-__all__ = ["Empirical", "Gaussian", "GaussianMixture", "ImageDensity", "Uniform", "as_density", "toy2d"]
+__all__ = ["Empirical", "Gaussian", "GaussianMixture", "ImageDensity", "Uniform", "as_density", "toy2d",
+           "IADBMap", "GridIADBMap", "BakedMap"]

@@ -141,11 +141,10 @@ class GaussianMixture(Density):
         if means.ndim != 2 or means.shape[0] == 0:
             raise ValueError(f"means must have shape (k, d) with k >= 1, got shape {means.shape}")
         k, d = means.shape
-        covs = np.asarray(covs, dtype=float)
-        if covs.ndim == 0:
-            covs = np.full(k, float(covs))
-        if covs.shape[0] != k:
-            raise ValueError(f"covs has {covs.shape[0]} entries but means has k={k}")
+        scalar = isinstance(covs, (int, float)) or (isinstance(covs, np.ndarray) and covs.ndim == 0)
+        covs = [covs] * k if scalar else list(covs)  # each a scalar, (d,) or (d, d)
+        if len(covs) != k:
+            raise ValueError(f"covs has {len(covs)} entries but means has k={k}")
         if weights is None:
             weights = np.full(k, 1.0 / k)
         weights = np.asarray(weights, dtype=float)

@@ -66,8 +66,7 @@ def alias_draw(prob, alias, u):
     return out
 
 
-@njit(cache=True, parallel=True)
-def sample_pixels(prob, alias, width, x0, y0, cell_w, cell_h, u):
+def _sample_pixels(prob, alias, width, x0, y0, cell_w, cell_h, u):
     """Sample a piecewise-constant 2D image density.
 
     Parameters
@@ -96,3 +95,16 @@ def sample_pixels(prob, alias, width, x0, y0, cell_w, cell_h, u):
         out[j, 0] = x0 + (c + u[j, 1]) * cell_w
         out[j, 1] = y0 + (height - 1 - r + u[j, 2]) * cell_h
     return out
+
+
+# A parallel kernel pays only for large batches; for small ones (training batches) its thread
+# start-up, competing with torch's own thread pool, costs far more than the work.
+sample_pixels_serial = njit(cache=True)(_sample_pixels)
+sample_pixels_parallel = njit(cache=True, parallel=True)(_sample_pixels)
+PARALLEL_MIN = 200_000
+
+
+def sample_pixels(prob, alias, width, x0, y0, cell_w, cell_h, u):
+    """Dispatch to the serial or the parallel pixel sampler by batch size (see ``_sample_pixels``)."""
+    kernel = sample_pixels_parallel if u.shape[0] >= PARALLEL_MIN else sample_pixels_serial
+    return kernel(prob, alias, width, x0, y0, cell_w, cell_h, u)

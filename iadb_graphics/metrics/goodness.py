@@ -46,11 +46,12 @@ def cell_integrals(pdf, bounds, bins, subdivisions=8) -> np.ndarray:
     return values.reshape(shape).sum(axis=tuple(range(1, 2 * d, 2))) * sub_volume
 
 
-def chi2_test(samples, pdf, *, bounds, bins=None, subdivisions=8, min_expected=5.0) -> Chi2Result:
+def chi2_test(samples, pdf, *, bounds, bins=None, subdivisions=None, min_expected=5.0) -> Chi2Result:
     """χ² test of ``samples`` (n, d) against ``pdf`` (callable (m, d) → (m,)) on ``bounds`` (d, 2).
 
     Samples outside ``bounds`` and the pdf mass outside it form one extra bin. ``bins`` per axis
-    defaults to about n^(1/d)/4 cells (between 4 and 64 in 2D). A small p-value (< 0.01) says the
+    defaults to (n/20)^(1/d) clipped to [4, 64]; ``subdivisions`` (midpoint sub-cells per axis for
+    the expected counts) to 64, 16, 6 in 1, 2, 3 dimensions. A small p-value (< 0.01) says the
     samples do not follow ``pdf``.
     """
     samples = as_points(samples, "samples", allow_empty=False)
@@ -61,6 +62,8 @@ def chi2_test(samples, pdf, *, bounds, bins=None, subdivisions=8, min_expected=5
     if bins is None:
         bins = int(np.clip(round((n / 20.0) ** (1.0 / d)), 4, 64))
     bins = check_int(bins, "bins", minimum=1)
+    if subdivisions is None:
+        subdivisions = {1: 64, 2: 16}.get(d, 6)
     subdivisions = check_int(subdivisions, "subdivisions", minimum=1)
     min_expected = check_float(min_expected, "min_expected", minimum=0.0)
 

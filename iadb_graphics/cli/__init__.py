@@ -1,0 +1,55 @@
+"""The ``iadb-graphics`` command line: one sub-command per module of this package.
+
+Each command module exposes ``register(subparsers)``, which adds its parser and sets
+``func(args) -> int`` as the handler. Errors in the user's input (``ValueError``,
+``TypeError``, ``OSError``) end with one line on stderr and exit code 2.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .. import __version__
+
+__all__ = ["main", "build_parser"]
+
+
+def _command_modules():
+    from . import demo
+
+    return [demo]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iadb-graphics",
+        description="Deterministic maps between densities (iterative alpha-(de)blending) for graphics sampling.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in _command_modules():
+        module.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    # OpenMP threads (Numba's, torch's) spin-wait by default, which stalls a loaded laptop;
+    # set before any kernel starts its thread pool.
+    os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, TypeError, OSError) as exc:
+        print(f"iadb-graphics {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("iadb-graphics: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,375 @@
+r"""Training-free IADB: the velocity field estimated on a regular grid (d = 1, 2, 3).
+
+At every step α_t of the uniform schedule, the K pairs :math:`(x_0, x_1)` are blended,
+:math:`x_{\alpha} = x_0 + \alpha\,(x_1 - x_0)`, and their displacement and a unit weight are
+splatted on the grid with cloud-in-cell weights, smoothed by the same small Gaussian and divided:
+
+.. math:: v_t(x) \approx E[x_1 - x_0 \mid x_{\alpha_t} = x]
+          = \frac{G_\sigma * \sum_k w_k(x)\,(x_1^k - x_0^k)}{G_\sigma * \sum_k w_k(x)}.
+
+Particles move by Euler steps :math:`x \leftarrow x + h\,v_t(x)` with ``v_t`` interpolated
+multilinearly (continuous, so the map does not tear).
+
+References
+----------
+E. Heitz, L. Belcour, T. Chambon. Iterative α-(de)Blending: a Minimalist Deterministic
+Diffusion Model. SIGGRAPH 2023.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .._progress import progress_bar
+from .._validation import as_generator, check_choice, check_float, check_int, check_path
+from .._kernels.grid import ratio_with_floor, smooth, splat_blend
+from .._kernels.interp import interp, interp_with_jacobian, logabsdet_eye_plus
+from ..densities import as_density
+from .base import BaseMap, to_numpy_io
+
+__all__ = ["GridIADBMap", "GRID_DEFAULTS"]
+
+#: Defaults per dimension, chosen by measurement (see the class docstring and
+#: ``benchmarks/bench_grid_map.py``): ``bins`` nodes per axis, ``n_pairs`` K, ``bandwidth`` σ in cells.
+GRID_DEFAULTS = {
+    1: {"bins": 1024, "n_pairs": 1 << 18, "bandwidth": 1.5},
+    2: {"bins": 128, "n_pairs": 1 << 19, "bandwidth": 1.0},
+    3: {"bins": 48, "n_pairs": 1 << 19, "bandwidth": 1.0},
+}
+#: K used with ``coupling="ot"`` when ``n_pairs`` is not given (exact OT blocks are the slow part).
+OT_DEFAULT_PAIRS = 1 << 16
+COUPLINGS = ("independent", "ot")
+
+_FLOOR = 1e-3        # weight floor, relative to the largest smoothed weight of the step
+_COARSE = 4          # pooling factor of the fallback field
+_PAD = 0.05          # default box: union of the two densities' boxes, padded by 5 % per side
+
+
+class GridIADBMap(BaseMap):
+    r"""IADB map whose velocity is a smoothed cloud-in-cell estimate on a regular grid.
+
+    Parameters
+    ----------
+    bins : int, optional
+        Grid nodes per axis (default per d: 1024 / 128 / 48 for d = 1 / 2 / 3).
+    n_steps : int
+        Euler steps T (uniform α schedule); one stored field per step.
+    n_pairs : int, optional
+        K, the pairs drawn once and re-blended at every α (default 2**18 / 2**19 / 2**19;
+        2**16 with ``coupling="ot"``). Re-using the pairs correlates the fields of successive
+        steps, but each step's estimate stays unbiased; it is the plain prototype's choice and
+        saves K samples per step.
+    bandwidth : float, optional
+        σ of the Gaussian smoothing, in grid cells (default 1.5 in 1D, 1.0 in 2D/3D).
+    bounds : (d, 2) array, optional
+        Box covered by the grid. Default: the union of ``source.bounds`` and ``target.bounds``
+        padded by 5 % per side.
+    coupling : {"independent", "ot"}
+        ``"ot"``: minibatch OT, the K pairs are re-matched by exact OT (``ot.emd``) inside blocks
+        of ``ot_block`` pairs: straighter paths, a map closer to OT, slower fit.
+    ot_block : int
+        Block size for ``coupling="ot"``.
+
+    Notes
+    -----
+    *Steps.* Step t moves :math:`x \leftarrow x + h\,v(x, \bar\alpha_t)` with the field estimated at
+    the step's mid-α :math:`\bar\alpha_t = (\alpha_t + \alpha_{t+1})/2` (a better quadrature of
+    the time-dependent field than the left end: on uniform → image at 64 steps W2 dropped from
+    1.2× to 1.1× the iid floor against the same reference sample).
+
+    *Empty cells.* With :math:`c = 10^{-3}\max w` the field is
+    :math:`(G_\sigma * n + c\,f) / (G_\sigma * w + c)`: the plain ratio where pairs are many, the
+    fallback field ``f`` where there are none, blended smoothly in between. ``f`` is the same
+    estimate on a grid pooled 4× coarser and smoothed, itself shrunk towards the mean
+    displacement :math:`E[x_1] - E[x_0]` where even the coarse grid is empty. The field is
+    therefore finite and continuous everywhere, never NaN.
+
+    *Outside ``bounds``.* Pairs outside the box are splatted on its faces; the field is clamped
+    (extended constantly) outside the box, so points outside still move continuously.
+
+    *Inverse.* ``inverse_transform`` inverts each Euler step exactly (Newton on
+    :math:`x + h v_t(x) = y`, falling back to fixed-point steps), so it is the inverse of the
+    discrete forward map wherever each step is invertible (:math:`h\,\mathrm{Lip}(v_t) < 1`).
+    For targets sharper than the grid (thin curves, tight blobs) the last steps contract by a
+    factor ~ −1 across the structure and may fold: there the inverse returns *a* preimage.
+
+    *Log-det.* ``transform(x, return_log_det=True)`` returns
+    :math:`\sum_t \log|\det(I + h\,\partial v_t/\partial x)|` with the exact derivative of the
+    multilinear interpolant: the exact log-Jacobian of the discrete map (almost everywhere).
+
+    *Memory.* Stored fields: ``n_steps * bins**d * d * 4`` bytes (float32): 34 MB for 2D
+    bins=256, 201 MB for 3D bins=64 (n_steps=64). While fitting: the pairs, ``2 K d * 8`` bytes
+    (16 MB at K=2**20 in 2D), and one float64 splat buffer per thread,
+    ``bins**d * (d+1) * 8`` bytes (8.4 MB per thread in 3D at bins=64).
+
+    *Defaults.* Measured on uniform → image, 8gaussians → moons (2D) and palette pairs (3D),
+    N = 4096 test points: in 2D, 128 bins, σ = 1 cell and K = 2**19 reach W2 ≈ 1.0–1.05 × the
+    iid floor; more pairs or bins did not lower W2 measurably at that N but cost time. In 3D 48
+    bins keep the fit to a few seconds; 64 bins fit within the 10 s target.
+    """
+
+    def __init__(self, *, bins=None, n_steps=64, n_pairs=None, bandwidth=None, bounds=None,
+                 coupling="independent", ot_block=256):
+        self.bins = None if bins is None else check_int(bins, "bins", minimum=4)
+        self.n_steps = check_int(n_steps, "n_steps", minimum=1)
+        self.n_pairs = None if n_pairs is None else check_int(n_pairs, "n_pairs", minimum=2)
+        self.bandwidth = None if bandwidth is None else check_float(bandwidth, "bandwidth", minimum=0.0)
+        self.bounds_arg = None if bounds is None else np.array(bounds, dtype=float)
+        self.coupling = check_choice(coupling, "coupling", COUPLINGS)
+        self.ot_block = check_int(ot_block, "ot_block", minimum=2)
+        self.d = None
+        self.bounds = None
+
+    # ------------------------------------------------------------------ fitting
+    def _settings(self, d):
+        dflt = GRID_DEFAULTS[d]
+        bins = self.bins if self.bins is not None else dflt["bins"]
+        if self.n_pairs is not None:
+            k = self.n_pairs
+        else:
+            k = OT_DEFAULT_PAIRS if self.coupling == "ot" else dflt["n_pairs"]
+        bw = self.bandwidth if self.bandwidth is not None else dflt["bandwidth"]
+        return bins, k, bw
+
+    def _box(self, source, target, d):
+        if self.bounds_arg is not None:
+            box = self.bounds_arg
+            if box.shape != (d, 2) or not np.all(np.isfinite(box)) or np.any(box[:, 1] <= box[:, 0]):
+                raise ValueError(f"bounds must be a finite ({d}, 2) array of [low, high] with low < high, "
+                                 f"got {self.bounds_arg.tolist()}")
+            return box.copy()
+        b0, b1 = np.asarray(source.bounds, float), np.asarray(target.bounds, float)
+        lo = np.minimum(b0[:, 0], b1[:, 0])
+        hi = np.maximum(b0[:, 1], b1[:, 1])
+        ext = hi - lo
+        ext = np.where(ext > 0, ext, np.maximum(1.0, np.abs(lo)) * 1e-3)
+        return np.stack([lo - _PAD * ext, hi + _PAD * ext], axis=1)
+
+    def fit(self, source, target, *, rng=None, progress=None):
+        """Estimate the per-step velocity fields from samples of ``source`` and ``target``.
+
+        Parameters
+        ----------
+        source, target : Density or (n, d) array (an array is resampled as an Empirical density).
+        rng : None | int | Generator
+        progress : None | bool (None: a bar only on a terminal)
+
+        Returns
+        -------
+        self
+        """
+        source = as_density(source, "source")
+        target = as_density(target, "target")
+        self._check_fit_dims(source, target)
+        d = source.d
+        if d not in GRID_DEFAULTS:
+            raise ValueError(f"GridIADBMap works in d = 1, 2, 3; the densities have d={d}")
+        rng = as_generator(rng)
+        bins, k, bw = self._settings(d)
+        box = self._box(source, target, d)
+        x0 = source.sample(k, rng=rng)
+        x1 = target.sample(k, rng=rng)
+        if self.coupling == "ot":
+            x1 = _minibatch_ot(x0, x1, self.ot_block)
+        dx = x1 - x0
+        del x1
+        mean_dx = dx.mean(axis=0)
+        shape = (bins,) * d
+        lo = box[:, 0].copy()
+        step = (box[:, 1] - box[:, 0]) / (bins - 1)
+        alphas = np.linspace(0.0, 1.0, self.n_steps + 1)
+        fields = np.empty((self.n_steps,) + shape + (d,), dtype=np.float32)
+        with progress_bar(self.n_steps, desc="GridIADBMap.fit", progress=progress) as bar:
+            for t in range(self.n_steps):
+                grid = splat_blend(x0, dx, 0.5 * (alphas[t] + alphas[t + 1]), lo, step, shape)
+                fields[t] = _field_from_splat(grid, bw, mean_dx, lo, step)
+                bar.update(1)
+        self.d = d
+        self.bounds = box
+        self._lo, self._step = lo, step
+        self._alphas = alphas
+        self._fields = fields
+        self._fitted = {"bins": bins, "n_pairs": k, "bandwidth": bw}
+        return self
+
+    # ------------------------------------------------------------------ maps
+    def _h(self, t):
+        return self._alphas[t + 1] - self._alphas[t]
+
+    def _velocity(self, t, x):
+        return interp(self._fields[t], self._lo, self._step, x)
+
+    def transform(self, x, *, return_log_det=False):
+        """Push ``x`` (n, d) through the T Euler steps.
+
+        Returns ``y`` (n, d), or ``(y, log_det)`` with ``log_det`` (n,) = log|det ∂T/∂x| of the
+        discrete map (exact, from the interpolant's own derivative).
+        """
+        self._check_fitted()
+        x, restore = to_numpy_io(x, "x", self.d)
+        y = x.copy()
+        log_det = np.zeros(x.shape[0])
+        for t in range(self.n_steps):
+            h = self._h(t)
+            if return_log_det:
+                v, jac = interp_with_jacobian(self._fields[t], self._lo, self._step, y)
+                log_det += logabsdet_eye_plus(jac, h)
+            else:
+                v = self._velocity(t, y)
+            y += h * v
+        if return_log_det:
+            return restore(y), restore(log_det)
+        return restore(y)
+
+    def trajectory(self, x) -> np.ndarray:
+        """Positions along the forward Euler path, ``(n_steps + 1, n, d)`` float64 (numpy)."""
+        self._check_fitted()
+        x, _ = to_numpy_io(x, "x", self.d)
+        path = np.empty((self.n_steps + 1,) + x.shape)
+        path[0] = x
+        for t in range(self.n_steps):
+            path[t + 1] = path[t] + self._h(t) * self._velocity(t, path[t])
+        return path
+
+    def inverse_transform(self, y, *, max_iter=30, tol=None):
+        """Invert the discrete forward map step by step (Newton on ``x + h v_t(x) = y``).
+
+        ``tol``: absolute residual per step (default 1e-10 × the box size).
+        """
+        self._check_fitted()
+        y, restore = to_numpy_io(y, "y", self.d)
+        max_iter = check_int(max_iter, "max_iter", minimum=1)
+        if tol is None:
+            tol = 1e-10 * float(np.max(self.bounds[:, 1] - self.bounds[:, 0]))
+        x = y.copy()
+        for t in range(self.n_steps - 1, -1, -1):
+            x = _invert_step(self._fields[t], self._lo, self._step, self._h(t), x, max_iter, tol)
+        return restore(x)
+
+    # ------------------------------------------------------------------ files
+    def save(self, path):
+        """Save to an ``.npz`` model file (no pickle)."""
+        self._check_fitted()
+        path = check_path(path)
+        from ..io import save_model
+
+        meta = {"d": self.d, "n_steps": self.n_steps, "coupling": self.coupling, "ot_block": self.ot_block,
+                "bins_arg": self.bins, "n_pairs_arg": self.n_pairs, "bandwidth_arg": self.bandwidth,
+                "fitted": self._fitted}
+        arrays = {"bounds": self.bounds, "lo": self._lo, "step": self._step, "alphas": self._alphas,
+                  "fields": self._fields}
+        if self.bounds_arg is not None:
+            arrays["bounds_arg"] = self.bounds_arg
+        save_model(path, "GridIADBMap", meta, arrays)
+
+    @classmethod
+    def load(cls, path) -> "GridIADBMap":
+        """Load a map saved by :meth:`save`."""
+        from ..io import ModelFileError, load_model
+
+        meta, arrays = load_model(path, "GridIADBMap")
+        try:
+            obj = cls(bins=meta["bins_arg"], n_steps=int(meta["n_steps"]), n_pairs=meta["n_pairs_arg"],
+                      bandwidth=meta["bandwidth_arg"], bounds=arrays.get("bounds_arg"),
+                      coupling=meta["coupling"], ot_block=int(meta["ot_block"]))
+            d = int(meta["d"])
+            fields = arrays["fields"]
+            if d not in GRID_DEFAULTS or fields.ndim != d + 2 or fields.shape[0] != obj.n_steps \
+                    or fields.shape[-1] != d or arrays["alphas"].shape != (obj.n_steps + 1,) \
+                    or arrays["bounds"].shape != (d, 2):
+                raise ModelFileError(f"model file {path!r}: inconsistent GridIADBMap arrays")
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, ModelFileError):
+                raise
+            raise ModelFileError(f"model file {path!r}: bad GridIADBMap header ({exc})") from None
+        obj.d = d
+        obj.bounds = arrays["bounds"].astype(float)
+        obj._lo, obj._step = arrays["lo"].astype(float), arrays["step"].astype(float)
+        obj._alphas = arrays["alphas"].astype(float)
+        obj._fields = fields
+        obj._fitted = meta["fitted"]
+        return obj
+
+    def __repr__(self):
+        if not self.is_fitted:
+            return "GridIADBMap(not fitted)"
+        f = self._fitted
+        return (f"GridIADBMap(d={self.d}, bins={f['bins']}, n_steps={self.n_steps}, n_pairs={f['n_pairs']}, "
+                f"bandwidth={f['bandwidth']}, coupling={self.coupling!r})")
+
+
+# ---------------------------------------------------------------------- helpers
+
+def _field_from_splat(grid, bw, mean_dx, lo, step):
+    """Smoothed ratio with a floor, shrunk towards a coarse field, itself shrunk to ``mean_dx``."""
+    d = grid.ndim - 1
+    fine = smooth(grid, bw)
+    num, w = fine[..., :d], fine[..., d]
+    # coarse fallback: pool _COARSE^d nodes, smooth one coarse cell, ratio shrunk to the mean
+    coarse = _pool(fine, _COARSE)
+    coarse = smooth(coarse, 1.0)
+    cw = coarse[..., d]
+    cfield = ratio_with_floor(coarse[..., :d], cw, _FLOOR * max(float(cw.max()), 1e-300), mean_dx)
+    # value of the coarse field at the fine nodes (node j of the coarse grid sits at the centre
+    # of the fine nodes it pooled)
+    shape = grid.shape[:d]
+    fine_idx = np.stack(np.meshgrid(*[np.arange(s, dtype=float) for s in shape], indexing="ij"), -1).reshape(-1, d)
+    cshape = cfield.shape[:d]
+    if min(cshape) >= 2:
+        fb = interp(cfield, np.full(d, (_COARSE - 1) / 2.0), np.full(d, float(_COARSE)), fine_idx)
+    else:
+        fb = np.broadcast_to(cfield.reshape(-1, d).mean(0), fine_idx.shape)
+    fb = fb.reshape(shape + (d,))
+    return ratio_with_floor(num, w, _FLOOR * max(float(w.max()), 1e-300), fb, dtype=np.float32)
+
+
+def _pool(grid, f):
+    """Sum blocks of ``f`` nodes per spatial axis (zero-padded to a multiple of ``f``)."""
+    d = grid.ndim - 1
+    pad = [(0, (-s) % f) for s in grid.shape[:d]] + [(0, 0)]
+    g = np.pad(grid, pad)
+    shape = []
+    for s in g.shape[:d]:
+        shape += [s // f, f]
+    g = g.reshape(tuple(shape) + (grid.shape[-1],))
+    return g.sum(axis=tuple(range(1, 2 * d, 2)))
+
+
+def _minibatch_ot(x0, x1, block):
+    """Re-pair ``x1`` with ``x0`` by exact OT (``ot.emd``, squared Euclidean) inside blocks."""
+    import ot
+
+    out = x1.copy()
+    n = x0.shape[0]
+    for s in range(0, n, block):
+        a, b = x0[s:s + block], x1[s:s + block]
+        m = a.shape[0]
+        if m < 2:
+            continue
+        w = np.full(m, 1.0 / m)
+        plan = ot.emd(w, w, ot.dist(a, b), numItermax=10_000_000)
+        out[s:s + m] = b[plan.argmax(axis=1)]
+    return out
+
+
+def _invert_step(field, lo, step, h, y, max_iter, tol):
+    """Solve ``x + h v(x) = y`` for x (n, d) by Newton steps (fixed-point where singular)."""
+    d = y.shape[1]
+    x = y - h * interp(field, lo, step, y)
+    active = np.arange(y.shape[0])
+    eye = np.eye(d)
+    for _ in range(max_iter):
+        xa = x[active]
+        v, jac = interp_with_jacobian(field, lo, step, xa)
+        r = xa + h * v - y[active]
+        bad = np.max(np.abs(r), axis=1) > tol
+        active = active[bad]
+        if active.size == 0:
+            break
+        r, m = r[bad], eye + h * jac[bad]
+        det = np.linalg.det(m)
+        ok = np.abs(det) > 1e-8
+        delta = r.copy()
+        if np.any(ok):
+            delta[ok] = np.linalg.solve(m[ok], r[ok][..., None])[..., 0]
+        x[active] -= delta
+    return x

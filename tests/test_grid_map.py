@@ -1,0 +1,168 @@
+"""GridIADBMap: closed forms (1D quantile map, translations, identity), inverse, log-det, files."""
+import numpy as np
+import pytest
+from scipy import stats
+
+from iadb_graphics import densities as D
+from iadb_graphics._kernels.interp import interp
+from iadb_graphics.maps.base import NotFittedError
+from iadb_graphics.maps.grid import GridIADBMap
+from tests.naive import grid as N
+
+SMALL = dict(bins=48, n_steps=16, n_pairs=1 << 15)
+
+
+def test_1d_equals_quantile_map():
+    src = D.Gaussian((0.0,), 1.0)
+    tgt = D.GaussianMixture([[-2.0], [1.5]], [0.25, 0.5], [0.4, 0.6])
+    m = GridIADBMap(bins=512, n_steps=64, n_pairs=1 << 17).fit(src, tgt, rng=0)
+    x = np.linspace(-2.0, 2.0, 101)[:, None]  # central 2.3 %–97.7 % quantiles
+    y = m.transform(x)
+    # exact quantile map F1^-1(F0(x)) by inverting the mixture CDF on a fine grid
+    grid = np.linspace(-6, 6, 200001)
+    cdf = 0.4 * stats.norm.cdf(grid, -2, 0.5) + 0.6 * stats.norm.cdf(grid, 1.5, np.sqrt(0.5))
+    exact = np.interp(stats.norm.cdf(x[:, 0]), cdf, grid)
+    cell = float(m._step[0])
+    # monotone, and within a few cells (bin width tied tolerance; K sampling noise included)
+    assert np.all(np.diff(y[:, 0]) > 0)
+    assert np.max(np.abs(y[:, 0] - exact)) < 8 * cell
+    assert np.median(np.abs(y[:, 0] - exact)) < 3 * cell
+
+
+def test_gaussian_shift_is_translation_and_identity(rng):
+    a = D.Gaussian((0.35, 0.4), 0.004)
+    b = D.Gaussian((0.6, 0.55), 0.004)
+    x = a.sample(500, rng=rng)
+    core = np.sum((x - [0.35, 0.4]) ** 2, 1) < (2 * 0.063) ** 2
+    m = GridIADBMap(bins=96, n_steps=32, n_pairs=1 << 17).fit(a, b, rng=1)
+    cell = float(np.max(m._step))
+    err = m.transform(x)[core] - (x[core] + [0.25, 0.15])
+    assert np.max(np.abs(err)) < 2.5 * cell
+    ident = GridIADBMap(bins=96, n_steps=32, n_pairs=1 << 17).fit(a, a, rng=1)
+    assert np.max(np.abs(ident.transform(x)[core] - x[core])) < 2.5 * cell
+
+
+def test_inverse_roundtrip_and_trajectory(rng):
+    src, tgt = D.Uniform(), D.Gaussian((0.5, 0.5), 0.02)
+    m = GridIADBMap(**SMALL).fit(src, tgt, rng=2)
+    x = src.sample(300, rng=rng)
+    y = m.transform(x)
+    np.testing.assert_allclose(m.inverse_transform(y), x, atol=1e-7)
+    path = m.trajectory(x)
+    assert path.shape == (17, 300, 2)
+    np.testing.assert_array_equal(path[0], x)
+    np.testing.assert_allclose(path[-1], y, atol=1e-12)
+
+
+def test_log_det_exact_for_discrete_map(rng):
+    src, tgt = D.Uniform(), D.GaussianMixture([[0.3, 0.3], [0.7, 0.6]], [0.01, 0.02])
+    m = GridIADBMap(**SMALL).fit(src, tgt, rng=3)
+    x = src.sample(40, rng=rng) * 0.8 + 0.1
+    y, ld = m.transform(x, return_log_det=True)
+    # numpy twin: sum over steps of log|det(I + h J_t)| with the naive interpolant's Jacobian
+    z, ref = x.copy(), np.zeros(len(x))
+    for t in range(m.n_steps):
+        h = m._alphas[t + 1] - m._alphas[t]
+        f = m._fields[t].astype(float)
+        v, jac = N.interp_with_jacobian(f, m._lo, m._step, z)
+        ref += N.logabsdet_eye_plus(jac, h)
+        z = z + h * v
+    np.testing.assert_allclose(ld, ref, atol=1e-8)
+    np.testing.assert_allclose(y, z, atol=1e-10)
+    # central finite differences of the whole map agree (piecewise smooth: median over points)
+    eps = 1e-6
+    cols = [(m.transform(x + eps * e) - m.transform(x - eps * e)) / (2 * eps) for e in np.eye(2)]
+    fd = np.linalg.slogdet(np.stack(cols, axis=2))[1]
+    assert np.median(np.abs(fd - ld)) < 1e-4
+
+
+def test_disjoint_supports_and_far_points_are_finite(rng):
+    a = D.Gaussian((0.0, 0.0), 1e-3)
+    b = D.Gaussian((10.0, 10.0), 1e-3)
+    m = GridIADBMap(**SMALL).fit(a, b, rng=4)
+    q = np.concatenate([a.sample(100, rng=rng), rng.uniform(-50, 50, (100, 2))])
+    y, ld = m.transform(q, return_log_det=True)
+    assert np.all(np.isfinite(y)) and not np.any(np.isnan(ld))
+    assert np.all(np.isfinite(m.inverse_transform(y)))
+    assert np.all(np.isfinite(m._fields))
+    # the blob is carried to the other blob
+    np.testing.assert_allclose(y[:100].mean(0), [10.0, 10.0], atol=0.1)
+
+
+def test_almost_empty_image_is_finite(rng):
+    img = np.zeros((32, 32))
+    img[5, 20] = 1.0
+    img[30, 3] = 1e-6
+    m = GridIADBMap(**SMALL).fit(D.Uniform(), D.ImageDensity(img), rng=5)
+    y = m.transform(rng.random((200, 2)))
+    assert np.all(np.isfinite(y)) and np.all(np.isfinite(m._fields))
+
+
+def test_same_rng_same_map_and_arrays_accepted(rng):
+    pts0 = rng.random((2000, 2))
+    pts1 = rng.normal(0.5, 0.1, (2000, 2))
+    m1 = GridIADBMap(**SMALL).fit(pts0, pts1, rng=7)
+    m2 = GridIADBMap(**SMALL).fit(pts0, pts1, rng=7)
+    np.testing.assert_array_equal(m1._fields, m2._fields)
+    m3 = GridIADBMap(**SMALL).fit(pts0, pts1, rng=8)
+    assert not np.array_equal(m1._fields, m3._fields)
+
+
+def test_ot_coupling_straighter_than_independent(rng):
+    src, tgt = D.toy2d("8gaussians"), D.toy2d("moons")
+    from iadb_graphics.metrics import optimality_ratio
+
+    x = src.sample(400, rng=rng)
+    ind = GridIADBMap(bins=64, n_steps=16, n_pairs=1 << 14).fit(src, tgt, rng=0)
+    ot_ = GridIADBMap(bins=64, n_steps=16, n_pairs=1 << 14, coupling="ot", ot_block=128).fit(src, tgt, rng=0)
+    assert optimality_ratio(x, ot_.transform(x)) < optimality_ratio(x, ind.transform(x))
+
+
+def test_3d_runs_and_save_load(tmp_path, rng):
+    src = D.Gaussian((0.3, 0.4, 0.5), 0.01)
+    tgt = D.Uniform((0.2, 0.2, 0.2), (0.8, 0.8, 0.8))
+    m = GridIADBMap(bins=16, n_steps=8, n_pairs=1 << 14).fit(src, tgt, rng=0)
+    x = src.sample(50, rng=rng)
+    y, ld = m.transform(x, return_log_det=True)
+    assert y.shape == (50, 3) and np.all(np.isfinite(ld))
+    m.save(tmp_path / "g.npz")
+    m2 = GridIADBMap.load(tmp_path / "g.npz")
+    np.testing.assert_array_equal(m2.transform(x), y)
+    assert m2.d == 3 and m2.bounds.shape == (3, 2) and "bins=16" in repr(m2)
+
+
+def test_torch_in_torch_out():
+    torch = pytest.importorskip("torch")
+    m = GridIADBMap(**SMALL).fit(D.Uniform(), D.Gaussian(), rng=0)
+    x = torch.rand(10, 2, dtype=torch.float32)
+    y = m.transform(x)
+    assert isinstance(y, torch.Tensor) and y.dtype == torch.float32
+    np.testing.assert_allclose(y.numpy(), m.transform(x.double().numpy()), atol=1e-6)
+
+
+def test_errors(tmp_path):
+    with pytest.raises(NotFittedError):
+        GridIADBMap().transform(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="coupling"):
+        GridIADBMap(coupling="sinkhorn")
+    with pytest.raises(TypeError, match="bins"):
+        GridIADBMap(bins=2.5)
+    m = GridIADBMap(**SMALL).fit(D.Uniform(), D.Gaussian(), rng=0)
+    with pytest.raises(ValueError, match="x has shape"):
+        m.transform(np.zeros((3, 3)))
+    with pytest.raises(ValueError, match="dimension"):
+        GridIADBMap().fit(D.Uniform(), D.Gaussian((0.0, 0.0, 0.0), 1.0))
+    with pytest.raises(ValueError, match="bounds"):
+        GridIADBMap(bounds=[[0, 1]]).fit(D.Uniform(), D.Gaussian())
+    bad = tmp_path / "bad.npz"
+    bad.write_bytes(b"not a model")
+    from iadb_graphics.io import ModelFileError
+
+    with pytest.raises(ModelFileError):
+        GridIADBMap.load(bad)
+
+
+def test_fields_interpolate_like_velocity():
+    m = GridIADBMap(**SMALL).fit(D.Uniform(), D.Gaussian(), rng=0)
+    x = np.array([[0.5, 0.5], [5.0, -5.0]])
+    np.testing.assert_allclose(m._velocity(0, x), interp(m._fields[0], m._lo, m._step, x))
