@@ -9,8 +9,9 @@ from .densities import (Empirical, Gaussian, GaussianMixture, ImageDensity, Unif
 from .maps.baked import BakedMap
 from .maps.grid import GridIADBMap
 from .maps.iadb import IADBMap
+from . import pointsets
 
 __version__ = "0.1.0"
 
 __all__ = ["Empirical", "Gaussian", "GaussianMixture", "ImageDensity", "Uniform", "as_density", "toy2d",
-           "IADBMap", "GridIADBMap", "BakedMap"]
+           "IADBMap", "GridIADBMap", "BakedMap", "pointsets"]

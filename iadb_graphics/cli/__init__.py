@@ -16,9 +16,9 @@ __all__ = ["main", "build_parser"]
 
 
 def _command_modules():
-    from . import demo
+    from . import demo, points
 
-    return [demo]
+    return [demo, points]
 
 
 def build_parser() -> argparse.ArgumentParser:

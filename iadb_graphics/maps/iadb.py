@@ -15,7 +15,7 @@ import torch
 
 from .._progress import progress_bar
 from .._validation import _is_torch, as_generator, as_points, check_choice, check_float, check_int
-from ..blending import INTEGRATORS, PARAMETRIZATIONS, alpha_schedule, blend, integrate, training_target
+from ..blending import INTEGRATORS, PARAMETRIZATIONS, alpha_schedule, blend, integrate, invert, training_target
 from ..densities import as_density
 from ..io import ModelFileError, load_model, save_model
 from ..nets import BlendingMLP, fixed_alpha_layers, run_layers
@@ -85,7 +85,7 @@ class IADBMap(BaseMap):
         Training loss every 50 iterations.
     """
 
-    def __init__(self, *, width=64, depth=3, n_frequencies=4, x_features=0, parametrization="velocity",
+    def __init__(self, *, width=64, depth=3, n_frequencies=4, x_features=32, parametrization="velocity",
                  coupling="independent", ot_block=256, ema_decay=0.999, device=None, train_threads=1):
         self.width = check_int(width, "width", minimum=1)
         self.depth = check_int(depth, "depth", minimum=1)
@@ -110,14 +110,15 @@ class IADBMap(BaseMap):
     def fit(self, source, target, *, n_iters=None, batch_size=None, lr=None, rng=None, progress=None):
         """Train on pairs drawn from ``source`` and ``target`` (densities or (n, d) arrays).
 
-        Defaults: ``n_iters=6000``, ``batch_size=1024``, ``lr=2e-3`` with cosine decay (Adam).
+        Defaults: ``n_iters=6000``, ``batch_size=2048``, ``lr=2e-3`` with cosine decay (Adam),
+        chosen on the benchmark pairs to reach W2 ≤ 1.3 × the iid floor at N = 4096.
         """
         source = as_density(source, "source")
         target = as_density(target, "target")
         self._check_fit_dims(source, target)
         rng = as_generator(rng)
         n_iters = check_int(6000 if n_iters is None else n_iters, "n_iters", minimum=1)
-        batch_size = check_int(1024 if batch_size is None else batch_size, "batch_size", minimum=2)
+        batch_size = check_int(2048 if batch_size is None else batch_size, "batch_size", minimum=2)
         lr = check_float(2e-3 if lr is None else lr, "lr", minimum=0.0, strict_min=True)
 
         d = source.d
@@ -204,7 +205,7 @@ class IADBMap(BaseMap):
                       train_threads=self.train_threads)
         new.center, new.scale, new.bounds = self.center, self.scale, self.bounds
         n_iters = check_int(6000 if n_iters is None else n_iters, "n_iters", minimum=1)
-        batch_size = check_int(1024 if batch_size is None else batch_size, "batch_size", minimum=2)
+        batch_size = check_int(2048 if batch_size is None else batch_size, "batch_size", minimum=2)
         lr = check_float(2e-3 if lr is None else lr, "lr", minimum=0.0, strict_min=True)
 
         def draw(n):
@@ -244,8 +245,9 @@ class IADBMap(BaseMap):
 
         return velocity
 
-    def _run(self, x, alphas, *, method, log_det, chunk_size, progress, desc):
-        """Integrate along ``alphas``; numpy → float64 numpy, torch → torch (caller's device/dtype)."""
+    def _run(self, x, alphas, *, method, log_det, chunk_size, progress, desc, inverse_iters=None):
+        """Integrate along ``alphas`` (or invert that map when ``inverse_iters`` is given);
+        numpy → float64 numpy, torch → torch (caller's device/dtype)."""
         self._check_fitted()
         check_choice(method, "method", INTEGRATORS)
         if method == "heun" and self.parametrization == "endpoints":
@@ -268,7 +270,11 @@ class IADBMap(BaseMap):
         n = z_all.shape[0]
         with progress_bar(n, desc=desc, progress=progress, unit="pt") as bar, torch.inference_mode(not log_det):
             for s in range(0, n, chunk_size):
-                res = integrate(velocity, z_all[s:s + chunk_size], alphas, method=method, log_det=log_det)
+                chunk = z_all[s:s + chunk_size]
+                if inverse_iters is None:
+                    res = integrate(velocity, chunk, alphas, method=method, log_det=log_det)
+                else:
+                    res = invert(velocity, chunk, alphas, method=method, n_iter=inverse_iters, log_det=log_det)
                 if log_det:
                     ys.append(res[0])
                     lds.append(res[1])
@@ -296,12 +302,17 @@ class IADBMap(BaseMap):
         return self._run(x, alphas, method=method, log_det=return_log_det, chunk_size=chunk_size,
                          progress=progress, desc="IADB transform")
 
-    def inverse_transform(self, y, *, n_steps=128, method="euler", return_log_det=False, chunk_size=16384,
-                          progress=None):
-        """Pull ``y`` (n, d) back: α from 1 to 0 (an approximate inverse of :meth:`transform`)."""
-        alphas = alpha_schedule(n_steps)[::-1]
-        return self._run(y, alphas, method=method, log_det=return_log_det, chunk_size=chunk_size,
-                         progress=progress, desc="IADB inverse")
+    def inverse_transform(self, y, *, n_steps=128, method="euler", n_iter=2, return_log_det=False,
+                          chunk_size=16384, progress=None):
+        """Invert :meth:`transform` (same ``n_steps`` and ``method``) step by step.
+
+        Each step is solved by ``n_iter`` fixed-point iterations (see :func:`blending.invert`), so
+        the round trip is exact up to (h·Lip v)^(n_iter+1) per step; ``n_iter=0`` integrates the
+        ODE backwards (α from 1 to 0, error O(1/n_steps)) at a third of the cost.
+        ``log_det`` is log|det ∂x/∂y| = −log|det ∂T/∂x|.
+        """
+        return self._run(y, alpha_schedule(n_steps), method=method, log_det=return_log_det, chunk_size=chunk_size,
+                         progress=progress, desc="IADB inverse", inverse_iters=check_int(n_iter, "n_iter", minimum=0))
 
     def trajectory(self, x, *, n_steps=128, method="euler") -> np.ndarray:
         """The forward path of each point: ``(n_steps + 1, n, d)`` float64 (numpy in only)."""

@@ -1,0 +1,41 @@
+import csv
+
+import numpy as np
+import pytest
+
+from iadb_graphics.cli import build_parser, main
+from iadb_graphics.cli.demo import run_demo
+
+
+@pytest.mark.slow
+def test_demo_writes_figures_and_a_sane_summary(tmp_path):
+    out = tmp_path / "demo"
+    assert main(["demo", "--quick", "--out", str(out), "--seed", "3"]) == 0
+    for name in ("maps.png", "trajectories.png", "round_trip.png", "summary.md", "summary.csv"):
+        assert (out / name).stat().st_size > 0, name
+    with open(out / "summary.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert {(r["pair"], r["method"]) for r in rows} == {
+        (p, m) for p in ("uniform→photo", "8gaussians→moons") for m in ("grid", "mlp")}
+    for r in rows:
+        assert 1.0 <= float(r["optimality_ratio"]) < 2.0
+        assert 0.5 < float(r["w2_over_floor"]) < 3.0, r
+
+
+def test_demo_grid_only_is_reproducible(tmp_path):
+    a = run_demo(tmp_path / "a", methods=("grid",), quick=True, seed=1, n=256, echo=lambda *_: None)
+    b = run_demo(tmp_path / "b", methods=("grid",), quick=True, seed=1, n=256, echo=lambda *_: None)
+    assert [r["w2_over_floor"] for r in a] == [r["w2_over_floor"] for r in b]
+    assert all(np.isfinite(r["w2_over_floor"]) for r in a)
+
+
+def test_help_lists_commands(capsys):
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["--help"])
+    assert exc.value.code == 0
+    assert "demo" in capsys.readouterr().out
+
+
+def test_no_command_prints_help_and_fails(capsys):
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().out
