@@ -15,12 +15,8 @@ def sample_photo_path() -> str:
 
 def sample_photo(max_size: int | None = None) -> np.ndarray:
     """matplotlib's bundled photo as uint8 ``(H, W, 3)``, box-downsampled so that max(H, W) ≤ ``max_size``."""
-    from .io import read_image
+    from .io import box_downsample, read_image
 
     img = read_image(sample_photo_path())
-    if max_size is not None:
-        f = int(np.ceil(max(img.shape[:2]) / max_size))
-        if f > 1:
-            h, w = (img.shape[0] // f) * f, (img.shape[1] // f) * f
-            img = img[:h, :w].reshape(h // f, f, w // f, f, -1).mean(axis=(1, 3)).round().astype(np.uint8)
-    return img
+    small = box_downsample(img, max_size)
+    return img if small is img else small.round().astype(np.uint8)

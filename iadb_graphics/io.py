@@ -20,6 +20,7 @@ __all__ = [
     "atomic_path",
     "read_image",
     "write_image",
+    "box_downsample",
     "read_points",
     "write_points",
     "save_model",
@@ -93,6 +94,21 @@ def write_image(path, image: np.ndarray) -> None:
     with atomic_path(path) as tmp:
         ext = os.path.splitext(path)[1].lower()
         iio.imwrite(tmp, image, extension=ext or ".png")
+
+
+def box_downsample(image, max_size: int | None):
+    """Average ``f × f`` pixel blocks (f the smallest integer with max(H, W) / f ≤ ``max_size``).
+
+    Returns float64 ``(H // f, W // f[, C])`` in the image's units; the image itself when no
+    reduction is needed or ``max_size`` is None/0.
+    """
+    h, w = image.shape[:2]
+    f = int(np.ceil(max(h, w) / max_size)) if max_size else 1
+    if f <= 1:
+        return image
+    h2, w2 = h // f, w // f
+    img = np.asarray(image[:h2 * f, :w2 * f], dtype=float)
+    return img.reshape(h2, f, w2, f, *img.shape[2:]).mean(axis=(1, 3))
 
 
 # --------------------------------------------------------------------------- point sets

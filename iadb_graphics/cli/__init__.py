@@ -16,9 +16,9 @@ __all__ = ["main", "build_parser"]
 
 
 def _command_modules():
-    from . import demo, points
+    from . import color, demo, points, warp
 
-    return [demo, points]
+    return [demo, points, warp, color]
 
 
 def build_parser() -> argparse.ArgumentParser:

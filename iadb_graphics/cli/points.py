@@ -37,14 +37,6 @@ def register(subparsers):
     return parser
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """A stand-alone parser for ``iadb-graphics points`` (tests, ``python -m``)."""
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
-    add_arguments(parser)
-    parser.set_defaults(func=run)
-    return parser
-
-
 def run(args) -> int:
     """Execute the sub-command; return the exit status (0, or 2 on bad input)."""
     try:
@@ -95,8 +87,3 @@ def run(args) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    _args = build_parser().parse_args()
-    sys.exit(_args.func(_args))

@@ -1,0 +1,141 @@
+import numpy as np
+import pytest
+
+from iadb_graphics.color import ReinhardMap, convert, fit_map, palette, regrain, transfer
+from iadb_graphics.metrics import sliced_w2
+
+
+def _photo_like(rng, h=40, w=48, dtype=np.uint8):
+    """Smooth colour gradients plus a little noise, like a small photo."""
+    y, x = np.mgrid[0:h, 0:w] / max(h, w)
+    img = np.stack([0.2 + 0.6 * x, 0.3 + 0.4 * y, 0.5 + 0.3 * np.sin(6 * x * y)], axis=-1)
+    img = np.clip(img + 0.03 * rng.standard_normal(img.shape), 0, 1)
+    if dtype == np.uint8:
+        return np.round(img * 255).astype(np.uint8)
+    if dtype == np.uint16:
+        return np.round(img * 65535).astype(np.uint16)
+    return img.astype(dtype)
+
+
+def test_reinhard_map_matches_moments(rng):
+    xs, xt = rng.normal(1, 2, (5000, 3)), rng.normal(-1, 0.5, (4000, 3))
+    m = ReinhardMap().fit(xs, xt)
+    y = m.transform(xs)
+    np.testing.assert_allclose(y.mean(0), xt.mean(0), atol=1e-12)
+    np.testing.assert_allclose(y.std(0), xt.std(0), atol=1e-12)
+    np.testing.assert_allclose(m.inverse_transform(y), xs, atol=1e-12)
+
+
+@pytest.mark.parametrize("method, space, tol", [("reinhard", "lalphabeta", 1e-6), ("idt", "lab", 0.02),
+                                                 ("sliced", "lab", 0.02)])
+def test_palette_equal_source_is_near_identity(rng, method, space, tol):
+    img = _photo_like(rng, dtype=np.float64)
+    cmap = fit_map(img, img, method=method, space=space, rng=1)
+    px = img.reshape(-1, 3)
+    assert np.mean(np.abs(cmap(px) - px)) < tol
+
+
+@pytest.mark.slow
+def test_grid_palette_equal_source_is_near_identity(rng):
+    img = _photo_like(rng)
+    out = transfer(img, img, method="grid", rng=2)
+    assert np.mean(np.abs(out.astype(float) - img)) < 4.0  # 8-bit levels
+
+
+def test_strength_zero_is_exact_identity_and_strength_blends(rng):
+    img = _photo_like(rng, dtype=np.float32)
+    pal = _photo_like(rng)[::-1, :, ::-1]
+    out0 = transfer(img, pal, method="reinhard", strength=0.0)
+    assert out0.dtype == img.dtype and out0 is not img
+    np.testing.assert_array_equal(out0, img)
+    full = transfer(img, pal, method="reinhard", rng=0)
+    half = transfer(img, pal, method="reinhard", strength=0.5, rng=0)
+    np.testing.assert_allclose(half, 0.5 * (full + img), atol=2e-3)  # up to gamut clipping in the LUT
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32, np.float64])
+def test_dtype_shape_alpha_preserved(rng, dtype):
+    rgb = _photo_like(rng, dtype=dtype)
+    alpha = _photo_like(rng, dtype=dtype)[..., :1]
+    img = np.concatenate([rgb, alpha], axis=-1)
+    out = transfer(img, _photo_like(rng)[:, ::-1], method="idt", rng=0, lut_size=9)
+    assert out.dtype == img.dtype and out.shape == img.shape
+    np.testing.assert_array_equal(out[..., 3], img[..., 3])
+
+
+def test_grayscale_source_stays_grayscale(rng):
+    gray = _photo_like(rng)[..., 0]
+    out = transfer(gray, "#202020,#f0f0f0", method="reinhard", space="lab", rng=0)
+    assert out.shape == gray.shape and out.dtype == np.uint8
+
+
+def test_transfer_moves_colours_towards_palette(rng):
+    src = _photo_like(rng)
+    pal = np.clip(_photo_like(rng)[..., [2, 0, 1]].astype(float) * 0.6, 0, 255).astype(np.uint8)
+    target = palette(pal).points
+    before = sliced_w2(palette(src).points, target, rng=0)
+    for method in ("reinhard", "idt", "emd"):
+        out = transfer(src, pal, method=method, n_samples=500 if method == "emd" else None, rng=0)
+        assert sliced_w2(palette(out).points, target, rng=0) < 0.5 * before, method
+
+
+def test_swatch_palette(rng):
+    src = _photo_like(rng)
+    out = transfer(src, ["#264653", "#e76f51"], method="sliced", rng=0)
+    lab = convert(out.reshape(-1, 3) / 255.0, "rgb", "lab")
+    swatch = convert(np.array([[0x26, 0x46, 0x53], [0xe7, 0x6f, 0x51]]) / 255.0, "rgb", "lab")
+    d = np.min(np.linalg.norm(lab[:, None] - swatch[None], axis=2), axis=1)
+    assert np.median(d) < 10.0
+
+
+def test_regrain_keeps_smooth_changes_and_shape(rng):
+    src = _photo_like(rng, dtype=np.float32)
+    shifted = np.clip(src + np.float32(0.05), 0, 1)
+    inner = (slice(4, -4), slice(4, -4))
+    np.testing.assert_allclose(regrain(src, shifted)[inner], shifted[inner], atol=2e-3)
+    src8 = _photo_like(rng)
+    out = regrain(src8, src8[::-1].copy(), radius=3)
+    assert out.shape == src8.shape and out.dtype == np.uint8
+    with pytest.raises(ValueError, match="same shape"):
+        regrain(src8, src)
+
+
+def test_regrain_option_of_transfer(rng):
+    src = _photo_like(rng)
+    out = transfer(src, src[::-1, ::-1, ::-1], method="idt", regrain=True, rng=0)
+    assert out.shape == src.shape and out.dtype == src.dtype
+
+
+@pytest.mark.parametrize("source, pal, err, match", [
+    (np.zeros((1, 1, 3), np.uint8), None, ValueError, "1×1"),
+    (np.full((4, 4, 3), np.nan), None, ValueError, "NaN"),
+    (np.zeros((4, 4, 5)), None, ValueError, "C in 1..4"),
+    (None, [(1, 2, 3, 4)], ValueError, "RGB triple"),
+    (None, "#12", ValueError, "hex"),
+    (None, 3.0, TypeError, "palette_image"),
+    (b"\x89PNG garbage", None, TypeError, "image array"),
+])
+def test_bad_inputs(rng, source, pal, err, match):
+    good = _photo_like(rng, 8, 8)
+    with pytest.raises(err, match=match):
+        transfer(good if source is None else source, good if pal is None else pal, method="reinhard")
+
+
+def test_bad_options(rng):
+    img = _photo_like(rng, 8, 8)
+    with pytest.raises(ValueError, match="method"):
+        transfer(img, img, method="magic")
+    with pytest.raises(ValueError, match="strength"):
+        transfer(img, img, method="reinhard", strength=1.5)
+    with pytest.raises(ValueError, match="space"):
+        fit_map(img, img, method="reinhard", space="hsv")
+
+
+def test_mlp_and_grid_methods_wire_up(rng):
+    img = _photo_like(rng, 16, 16)
+    pal = img[:, :, ::-1].copy()
+    cm = fit_map(img, pal, method="mlp", n_iters=20, batch_size=64, rng=0)
+    assert cm(np.full((2, 3), 0.5)).shape == (2, 3)
+    cm = fit_map(img, pal, method="grid", n_pairs=4096, bins=16, n_steps=8, rng=0)
+    y = cm(np.random.default_rng(0).random((10, 3)))
+    assert y.shape == (10, 3) and np.all((y >= 0) & (y <= 1))
