@@ -61,7 +61,7 @@ def flops_per_point_step(m: IADBMap):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true")
-    p.add_argument("--iters", default="1500,3000,6000", help="comma-separated n_iters to fit")
+    p.add_argument("--iters", default="2000,6000", help="comma-separated n_iters to fit")
     p.add_argument("--n", type=int, default=4096)
     p.add_argument("--throughput-points", type=int, default=1_000_000)
     p.add_argument("--out", default=os.path.join(HERE, "results"))

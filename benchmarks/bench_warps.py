@@ -127,6 +127,15 @@ def md_table(rows, cols):
 
 # ----------------------------------------------------------------------------- main
 
+def write_summary(out, md):
+    """``warps_summary.md``: the report up to the per-curve MSE table (what the README shows)."""
+    cut = next(i for i, line in enumerate(md) if line.startswith("## Relative MSE"))
+    with atomic_path(os.path.join(out, "warps_summary.md")) as tmp:
+        with open(tmp, "w") as f:
+            f.write("\n".join(md[1:cut]) + "\nFull tables (MSE and slopes per point set, stippling): "
+                    "`benchmarks/results/warps.md`.\n")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small smoke run")
@@ -256,6 +265,7 @@ def main(argv=None):
     with atomic_path(os.path.join(args.out, "warps.md")) as tmp:
         with open(tmp, "w") as f:
             f.write("\n".join(md))
+    write_summary(args.out, md)
     _figures(args.out, curves, ns, dens_all, stipples)
     print("\n".join(md))
 

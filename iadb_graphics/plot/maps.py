@@ -54,7 +54,7 @@ def map_gallery(rows, path, *, bounds=((0, 1), (0, 1))):
 def trajectories(paths, path, *, bounds=((0, 1), (0, 1))):
     """Paths of particles: ``paths`` list of ``(title, (T + 1, n, 2) array)``; start blue, end red."""
     plt = _plt()
-    fig, axes = plt.subplots(1, len(paths), figsize=(3.2 * len(paths), 3.3), squeeze=False)
+    fig, axes = plt.subplots(1, len(paths), figsize=(3.2 * len(paths), 3.7), squeeze=False)
     for ax, (title, p) in zip(axes[0], paths):
         ax.plot(p[:, :, 0], p[:, :, 1], color="0.5", lw=0.4, alpha=0.6)
         ax.scatter(p[0, :, 0], p[0, :, 1], s=3, c="C0", label="x0", zorder=3)
