@@ -52,31 +52,17 @@ def rank_order(keys, lo, hi, order, skeys, bucket, counts):
         order[p] = i
         skeys[p] = keys[i]
         counts[b] = p + 1
-    for r in range(1, n):
-        kj = skeys[r]
-        if skeys[r - 1] <= kj:
-            continue
-        j = order[r]
-        s = r - 1
-        while s >= 0 and skeys[s] > kj:
-            skeys[s + 1] = skeys[s]
-            order[s + 1] = order[s]
-            s -= 1
-        skeys[s + 1] = kj
-        order[s + 1] = j
+    _insertion_sort(skeys, order, n * n)
 
 
 @njit(cache=True)
-def resort(keys, order, skeys, max_moves):
-    """Stable re-sort of ``keys`` starting from a previous ``order`` (n,) (insertion sort).
+def _insertion_sort(skeys, order, max_moves):
+    """Insertion-sort ``skeys`` (n,) in place, permuting ``order`` alike.
 
-    Nearly-sorted input costs O(n + inversions). Gives up after ``max_moves`` element moves
-    and falls back to a stable ``np.argsort``. On return ``order`` is the argsort and
-    ``skeys`` the sorted keys.
+    Stops after more than ``max_moves`` element moves and returns False (then the arrays are
+    only partly sorted); True when sorted.
     """
-    n = keys.shape[0]
-    for r in range(n):
-        skeys[r] = keys[order[r]]
+    n = skeys.shape[0]
     moves = 0
     for r in range(1, n):
         kj = skeys[r]
@@ -92,10 +78,25 @@ def resort(keys, order, skeys, max_moves):
         order[s + 1] = j
         moves += r - 1 - s
         if moves > max_moves:
-            order[:] = np.argsort(keys, kind="mergesort").astype(order.dtype)
-            for i in range(n):
-                skeys[i] = keys[order[i]]
-            return
+            return False
+    return True
+
+
+@njit(cache=True)
+def resort(keys, order, skeys, max_moves):
+    """Stable re-sort of ``keys`` starting from a previous ``order`` (n,) (insertion sort).
+
+    Nearly-sorted input costs O(n + inversions). Gives up after ``max_moves`` element moves
+    and falls back to a stable ``np.argsort``. On return ``order`` is the argsort and
+    ``skeys`` the sorted keys.
+    """
+    n = keys.shape[0]
+    for r in range(n):
+        skeys[r] = keys[order[r]]
+    if not _insertion_sort(skeys, order, max_moves):
+        order[:] = np.argsort(keys, kind="mergesort").astype(order.dtype)
+        for i in range(n):
+            skeys[i] = keys[order[i]]
 
 
 @njit(cache=True)

@@ -121,6 +121,17 @@ def anisotropy(P):
     return np.arange(1, res + 1, dtype=float), np.where(mean > 0, db, np.nan)
 
 
+def _kd_tree(x, torus):
+    """``(x, cKDTree)``; on the torus the points are wrapped into [0, 1)^d and the tree is periodic."""
+    from scipy.spatial import cKDTree
+
+    if not torus:
+        return x, cKDTree(x)
+    x = np.mod(x, 1.0)
+    x[x >= 1.0] = 0.0
+    return x, cKDTree(x, boxsize=1.0)
+
+
 def pcf(points, *, r_max=None, n_bins=64, sigma=None, torus=True):
     """Pair correlation function g(r) by a Gaussian-kernel estimator on the unit cube.
 
@@ -143,8 +154,6 @@ def pcf(points, *, r_max=None, n_bins=64, sigma=None, torus=True):
     -------
     r : (n_bins,) float64, g : (n_bins,) float64
     """
-    from scipy.spatial import cKDTree
-
     sets, d = _realisations(points)
     n_bins = check_int(n_bins, "n_bins", minimum=1)
     spacing = sets[0].shape[0] ** (-1.0 / d)
@@ -157,12 +166,7 @@ def pcf(points, *, r_max=None, n_bins=64, sigma=None, torus=True):
         n = x.shape[0]
         if n < 2:
             raise ValueError("pcf needs at least 2 points per set")
-        if torus:
-            x = np.mod(x, 1.0)
-            x[x >= 1.0] = 0.0
-            tree = cKDTree(x, boxsize=1.0)
-        else:
-            tree = cKDTree(x)
+        x, tree = _kd_tree(x, torus)
         pairs = tree.query_pairs(r_max + 4 * sigma, output_type="ndarray")
         diff = np.abs(x[pairs[:, 0]] - x[pairs[:, 1]])
         if torus:
@@ -200,16 +204,9 @@ def min_distance(points, torus=True) -> float:
     Multiply by sqrt(N) (in 2D) for a size-free figure: about 0.77 for the Poisson-disk sets
     here, ~0.003 for white noise at N = 4096.
     """
-    from scipy.spatial import cKDTree
-
     x = as_points(points, "points")
     if x.shape[0] < 2:
         return float("inf")
-    if torus:
-        x = np.mod(x, 1.0)
-        x[x >= 1.0] = 0.0
-        tree = cKDTree(x, boxsize=1.0)
-    else:
-        tree = cKDTree(x)
+    x, tree = _kd_tree(x, torus)
     dist, _ = tree.query(x, k=2)
     return float(dist[:, 1].min())
