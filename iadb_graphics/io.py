@@ -36,6 +36,12 @@ class ModelFileError(ValueError):
     """A model file is corrupt, truncated, foreign or of the wrong kind."""
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 @contextlib.contextmanager
 def atomic_path(path, *, suffix: str | None = None):
     """Yield a temporary path next to ``path``; rename it onto ``path`` only on success.
@@ -50,6 +56,7 @@ def atomic_path(path, *, suffix: str | None = None):
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -14,6 +14,14 @@ def test_points_round_trip(tmp_path, rng, ext):
     np.testing.assert_array_equal(read_points(path), x)
 
 
+def test_atomic_path_gives_usual_permissions(tmp_path):
+    path = tmp_path / "p.npy"
+    write_points(path, np.zeros((2, 2)))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~mask
+
+
 def test_atomic_path_leaves_nothing_on_failure(tmp_path):
     target = tmp_path / "out.txt"
     target.write_text("old")
