@@ -90,3 +90,24 @@ def test_sixteen_bit_tiff_and_alpha(tmp_path, rng):
     out = read_image(tmp_path / "o.tif")
     assert out.dtype == np.uint16 and out.shape == img.shape
     np.testing.assert_array_equal(out[..., 3], img[..., 3])
+
+
+def test_color_transfer_batch_through_the_main_parser(tmp_path, capsys):
+    from iadb_graphics.cli import main
+    from iadb_graphics.io import write_image
+
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        write_image(frames / f"f{i}.png", (rng.random((16, 16, 3)) * 255).astype(np.uint8))
+    (frames / "broken.png").write_bytes(b"not an image")
+    pal = tmp_path / "pal.png"
+    write_image(pal, (rng.random((16, 16, 3)) * 120).astype(np.uint8))
+    out = tmp_path / "out"
+    rc = main(["color-transfer", str(frames), str(pal), "--out-dir", str(out), "--method", "reinhard", "--seed", "0"])
+    assert rc == 1  # one frame failed, the others were written
+    assert sorted(p.name for p in out.iterdir()) == ["f0.png", "f1.png", "f2.png"]
+    assert "broken.png" in capsys.readouterr().err
+    assert main(["color-transfer", str(frames / "f0.png"), str(pal)]) == 2  # one source needs -o
+    assert main(["color-transfer", str(frames), str(pal), "--out-dir", str(out), "-o", "x.png"]) == 2

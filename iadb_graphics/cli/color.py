@@ -6,20 +6,22 @@ stderr with exit code 2, writing nothing.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import sys
 
 import numpy as np
 
-__all__ = ["register", "main", "run_color_transfer", "run_apply_lut"]
+__all__ = ["register", "run_color_transfer", "run_apply_lut"]
 
 _HEX_LIST = re.compile(r"^\s*#?[0-9a-fA-F]{3}([0-9a-fA-F]{3})?(\s*,\s*#?[0-9a-fA-F]{3}([0-9a-fA-F]{3})?)*\s*$")
 
 
 class _UserError(Exception):
     """A bad input; reported in one line, exit code 2."""
+
+
+from .batch import add_batch_arguments, run_batch
 
 
 def register(subparsers) -> None:
@@ -31,9 +33,11 @@ def register(subparsers) -> None:
         "color-transfer", help="recolour an image with another image's (or some swatches') palette",
         description="Recolour SOURCE with the palette of PALETTE (an image file, or a comma-separated list "
                     "of hex swatches such as '#264653,#2a9d8f,#e9c46a'), through a baked 3D LUT.")
-    p.add_argument("source", metavar="SOURCE", help="image to recolour (PNG, JPEG, TIFF; 8/16-bit; alpha kept)")
+    p.add_argument("source", metavar="SOURCE", nargs="+",
+                   help="image(s) to recolour (PNG, JPEG, TIFF; 8/16-bit; alpha kept); several files, "
+                        "folders or globs make a batch written to --out-dir")
     p.add_argument("palette", metavar="PALETTE", help="palette image path, or comma-separated hex swatches")
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output image path")
+    p.add_argument("-o", "--output", metavar="OUT", help="output image path (one SOURCE)")
     p.add_argument("--method", default="grid", choices=METHODS, help="colour map (default: grid)")
     p.add_argument("--space", default="lab", choices=SPACES, help="working colour space (default: lab)")
     p.add_argument("--strength", type=float, default=1.0, help="0 = unchanged, 1 = full transfer (default 1)")
@@ -43,6 +47,7 @@ def register(subparsers) -> None:
     p.add_argument("--plot", metavar="compare.png", help="also write a before / palette / after figure")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh randomness)")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    add_batch_arguments(p)
     p.set_defaults(func=run_color_transfer)
 
     q = subparsers.add_parser("apply-lut", help="apply a .cube 3D LUT to an image",
@@ -117,6 +122,22 @@ def run_color_transfer(args) -> int:
     from ..color import apply_lut, bake_lut, blend_lut, fit_map, write_cube
     from ..color.palette import parse_swatches
 
+    batch = len(args.source) > 1 or args.out_dir is not None or any(os.path.isdir(s) for s in args.source)
+    if batch:
+        bad = [flag for flag, value in (("-o", args.output), ("--cube", args.cube), ("--plot", args.plot),
+                                        ("--regrain", args.regrain)) if value]
+        if bad or args.out_dir is None:
+            print("iadb-graphics color-transfer: error: several sources (or a folder) need --out-dir, and take "
+                  f"no {', '.join(bad) or '-o'}", file=sys.stderr)
+            return 2
+        return run_batch(args.source, args.palette, args)
+    if args.workers is not None or args.scheduler is not None:
+        print("iadb-graphics color-transfer: error: --workers/--scheduler need a batch (--out-dir)", file=sys.stderr)
+        return 2
+    if args.output is None:
+        print("iadb-graphics color-transfer: error: -o OUT is required for a single SOURCE", file=sys.stderr)
+        return 2
+    args.source = args.source[0]
     try:
         _check_outputs(args, [args.output, args.cube, args.plot])
         if not 0.0 <= args.strength <= 1.0:
