@@ -634,15 +634,7 @@ def normalized_nn_distance(points, pdf) -> NNDistance:
     n = x.shape[0]
     if n < 2:
         raise ValueError(f"points needs at least 2 points for a nearest-neighbour distance, got {n}")
-    if callable(getattr(pdf, "pdf", None)):
-        p = pdf.pdf(x)
-    elif callable(pdf):
-        p = pdf(x)
-    else:
-        p = pdf
-    p = np.asarray(p, dtype=float).reshape(-1)
-    if p.shape != (n,) or not np.all(np.isfinite(p)) or np.any(p < 0):
-        raise ValueError(f"pdf must give {n} finite values >= 0 at the points, got {describe(p)}")
+    p = _pdf_values(x, pdf)
     dist, _ = cKDTree(x).query(x, k=2)
     r = dist[:, 1] * np.sqrt(n * p)
     return NNDistance(float(r.mean()), float(np.percentile(r, 5)), r)

@@ -21,6 +21,16 @@ def _bucket_range(lo, hi, origin, inv_cell, nb):
 
 
 @njit(cache=True)
+def _triangle_buckets(tri, k, pad, origin, inv_cell, nbx, nby):
+    """Bucket index ranges ``x0, x1, y0, y1`` (inclusive) overlapped by triangle ``k``'s padded box."""
+    x0, x1 = _bucket_range(min(tri[k, 0, 0], tri[k, 1, 0], tri[k, 2, 0]) - pad,
+                           max(tri[k, 0, 0], tri[k, 1, 0], tri[k, 2, 0]) + pad, origin[0], inv_cell[0], nbx)
+    y0, y1 = _bucket_range(min(tri[k, 0, 1], tri[k, 1, 1], tri[k, 2, 1]) - pad,
+                           max(tri[k, 0, 1], tri[k, 1, 1], tri[k, 2, 1]) + pad, origin[1], inv_cell[1], nby)
+    return x0, x1, y0, y1
+
+
+@njit(cache=True)
 def build_buckets(tri, origin, inv_cell, nbx, nby, pad):
     """List the triangles ``tri`` (T, 3, 2) overlapping each bucket.
 
@@ -32,10 +42,7 @@ def build_buckets(tri, origin, inv_cell, nbx, nby, pad):
     t = tri.shape[0]
     counts = np.zeros(nbx * nby, dtype=np.int64)
     for k in range(t):
-        x0, x1 = _bucket_range(min(tri[k, 0, 0], tri[k, 1, 0], tri[k, 2, 0]) - pad,
-                               max(tri[k, 0, 0], tri[k, 1, 0], tri[k, 2, 0]) + pad, origin[0], inv_cell[0], nbx)
-        y0, y1 = _bucket_range(min(tri[k, 0, 1], tri[k, 1, 1], tri[k, 2, 1]) - pad,
-                               max(tri[k, 0, 1], tri[k, 1, 1], tri[k, 2, 1]) + pad, origin[1], inv_cell[1], nby)
+        x0, x1, y0, y1 = _triangle_buckets(tri, k, pad, origin, inv_cell, nbx, nby)
         for bx in range(x0, x1 + 1):
             for by in range(y0, y1 + 1):
                 counts[bx * nby + by] += 1
@@ -45,10 +52,7 @@ def build_buckets(tri, origin, inv_cell, nbx, nby, pad):
     items = np.empty(offsets[-1], dtype=np.int64)
     fill = offsets[:-1].copy()
     for k in range(t):
-        x0, x1 = _bucket_range(min(tri[k, 0, 0], tri[k, 1, 0], tri[k, 2, 0]) - pad,
-                               max(tri[k, 0, 0], tri[k, 1, 0], tri[k, 2, 0]) + pad, origin[0], inv_cell[0], nbx)
-        y0, y1 = _bucket_range(min(tri[k, 0, 1], tri[k, 1, 1], tri[k, 2, 1]) - pad,
-                               max(tri[k, 0, 1], tri[k, 1, 1], tri[k, 2, 1]) + pad, origin[1], inv_cell[1], nby)
+        x0, x1, y0, y1 = _triangle_buckets(tri, k, pad, origin, inv_cell, nbx, nby)
         for bx in range(x0, x1 + 1):
             for by in range(y0, y1 + 1):
                 b = bx * nby + by
