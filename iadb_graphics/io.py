@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import tempfile
+import warnings
 import zipfile
 
 import numpy as np
@@ -81,10 +82,12 @@ def read_image(path, *, name: str = "image") -> np.ndarray:
     if not os.path.isfile(path):
         raise ValueError(f"{name} file {path!r} does not exist")
     try:
-        try:
-            img = iio.imread(path, rotate=True)
-        except TypeError:  # plugin without EXIF support
-            img = iio.imread(path)
+        with warnings.catch_warnings():  # imageio warns about legacy plugins while probing bad files
+            warnings.simplefilter("ignore", DeprecationWarning)
+            try:
+                img = iio.imread(path, rotate=True)
+            except TypeError:  # plugin without EXIF support
+                img = iio.imread(path)
     except Exception as exc:  # imageio raises many types for bad files
         raise ValueError(f"{name} file {path!r} is not a readable image ({type(exc).__name__}: {exc})") from None
     img = np.asarray(img)
