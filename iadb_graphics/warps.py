@@ -437,7 +437,7 @@ class MeshWarp:
         cell = first // 2
         upper = (first % 2).astype(bool)
         corner = self.source_bounds[:, 0] + np.stack([cell // ry, cell % ry], axis=1) * self._h
-        la, lb, lc = bary[:, 0], bary[:, 1], bary[:, 2]
+        lb, lc = bary[:, 1], bary[:, 2]
         # local (s, t) of the vertices: lower (0,0),(1,0),(1,1); upper (0,0),(1,1),(0,1)
         s = np.where(upper, lb, lb + lc)
         t = np.where(upper, lb + lc, lc)

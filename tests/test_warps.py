@@ -1,5 +1,4 @@
 """Warps with an exact pdf: warp(), MeshWarp, HierarchicalWarp, the χ² check, adapted blue noise."""
-import warnings
 
 import numpy as np
 import pytest

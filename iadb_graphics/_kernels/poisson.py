@@ -23,7 +23,6 @@ def bridson_torus(radius, k, u, max_points):
         valid but not maximal)
     """
     g = int(np.ceil(np.sqrt(2.0) / radius))
-    cell = 1.0 / g
     grid = -np.ones((g, g), dtype=np.int64)
     pts = np.empty((max_points, 2))
     active = np.empty(max_points, dtype=np.int64)

@@ -39,6 +39,13 @@ def _ot_pair(x0, x1, block):
     return out
 
 
+def _training_settings(n_iters, batch_size, lr):
+    """The defaults of :meth:`IADBMap.fit` filled in and checked: ``(n_iters, batch_size, lr)``."""
+    return (check_int(6000 if n_iters is None else n_iters, "n_iters", minimum=1),
+            check_int(2048 if batch_size is None else batch_size, "batch_size", minimum=2),
+            check_float(2e-3 if lr is None else lr, "lr", minimum=0.0, strict_min=True))
+
+
 class IADBMap(BaseMap):
     r"""A map p0 → p1 learned with iterative α-(de)blending (IADB) by a small MLP.
 
@@ -101,6 +108,13 @@ class IADBMap(BaseMap):
         self.d = None
         self.loss_history = []
 
+    def _hyperparameters(self) -> dict:
+        """The constructor settings (JSON-serialisable), for :meth:`save` and :meth:`reflow`."""
+        return {"width": self.width, "depth": self.depth, "n_frequencies": self.n_frequencies,
+                "x_features": self.x_features, "parametrization": self.parametrization,
+                "coupling": self.coupling, "ot_block": self.ot_block, "ema_decay": self.ema_decay,
+                "train_threads": self.train_threads}
+
     # ------------------------------------------------------------------ training
     def _build(self, d):
         d_out = d if self.parametrization == "velocity" else 2 * d
@@ -117,9 +131,7 @@ class IADBMap(BaseMap):
         target = as_density(target, "target")
         self._check_fit_dims(source, target)
         rng = as_generator(rng)
-        n_iters = check_int(6000 if n_iters is None else n_iters, "n_iters", minimum=1)
-        batch_size = check_int(2048 if batch_size is None else batch_size, "batch_size", minimum=2)
-        lr = check_float(2e-3 if lr is None else lr, "lr", minimum=0.0, strict_min=True)
+        n_iters, batch_size, lr = _training_settings(n_iters, batch_size, lr)
 
         d = source.d
         s0 = source.sample(_NORM_SAMPLES, rng=rng)
@@ -199,14 +211,9 @@ class IADBMap(BaseMap):
         n_pairs = check_int(n_pairs, "n_pairs", minimum=2)
         x0 = source.sample(n_pairs, rng=rng)
         x1 = self.transform(x0, n_steps=n_steps)
-        new = IADBMap(width=self.width, depth=self.depth, n_frequencies=self.n_frequencies,
-                      x_features=self.x_features, ema_decay=self.ema_decay,
-                      parametrization=self.parametrization, coupling="independent", device=self.device,
-                      train_threads=self.train_threads)
+        new = IADBMap(**{**self._hyperparameters(), "coupling": "independent"}, device=self.device)
         new.center, new.scale, new.bounds = self.center, self.scale, self.bounds
-        n_iters = check_int(6000 if n_iters is None else n_iters, "n_iters", minimum=1)
-        batch_size = check_int(2048 if batch_size is None else batch_size, "batch_size", minimum=2)
-        lr = check_float(2e-3 if lr is None else lr, "lr", minimum=0.0, strict_min=True)
+        n_iters, batch_size, lr = _training_settings(n_iters, batch_size, lr)
 
         def draw(n):
             idx = rng.integers(0, n_pairs, n)
@@ -224,8 +231,7 @@ class IADBMap(BaseMap):
         d, endpoints = self.d, self.parametrization == "endpoints"
 
         def raw(z, a, inplace):
-            out = run_layers(self.net, fixed_alpha_layers(self.net, a, d), z, inplace=inplace)
-            return out
+            return run_layers(self.net, fixed_alpha_layers(self.net, a, d), z, inplace=inplace)
 
         def to_velocity(out, z, a, b):
             if not endpoints:
@@ -332,11 +338,8 @@ class IADBMap(BaseMap):
     def save(self, path):
         """Write weights and settings to ``path`` (.npz, no pickle; atomic)."""
         self._check_fitted()
-        meta = {"width": self.width, "depth": self.depth, "n_frequencies": self.n_frequencies,
-                "x_features": self.x_features,
-                "parametrization": self.parametrization, "coupling": self.coupling,
-                "ot_block": self.ot_block, "ema_decay": self.ema_decay, "d": self.d, "center": self.center.tolist(), "scale": self.scale,
-                "bounds": self.bounds.tolist()}
+        meta = {"hyperparameters": self._hyperparameters(), "d": self.d, "center": self.center.tolist(),
+                "scale": self.scale, "bounds": self.bounds.tolist()}
         arrays = {k: v.detach().cpu().numpy() for k, v in self.net.state_dict().items()}
         save_model(path, "IADBMap", meta, arrays)
 
@@ -345,10 +348,7 @@ class IADBMap(BaseMap):
         """Read a map written by :meth:`save`; a corrupt or foreign file raises ``ModelFileError``."""
         meta, arrays = load_model(path, "IADBMap")
         try:
-            new = cls(width=meta["width"], depth=meta["depth"], n_frequencies=meta["n_frequencies"],
-                      x_features=meta["x_features"], ema_decay=meta["ema_decay"],
-                      parametrization=meta["parametrization"], coupling=meta["coupling"],
-                      ot_block=meta["ot_block"], device=device)
+            new = cls(**meta["hyperparameters"], device=device)
             d = check_int(meta["d"], "d", minimum=1)
             new.center = np.asarray(meta["center"], dtype=float).reshape(d)
             new.scale = check_float(meta["scale"], "scale", minimum=0.0, strict_min=True)
