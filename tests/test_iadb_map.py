@@ -173,14 +173,6 @@ def test_torch_in_torch_out(gauss_map):
     assert out.dtype == np.float64 and np.array_equal(xn, x.numpy())  # caller's array untouched
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_cuda_device_round_trip(gauss_map):  # pragma: no cover - run on GPU machines only
-    m = gauss_map[0]
-    mc = IADBMap(**SMALL, device="cuda").fit(*gauss_map[1:], n_iters=50, rng=0)
-    y = mc.transform(torch.randn(100, 2, device="cuda"), return_log_det=True)[0]
-    assert y.device.type == "cuda" and m is not None
-
-
 def test_save_load_round_trip(gauss_map, tmp_path, rng):
     m = gauss_map[0]
     path = tmp_path / "m.npz"
