@@ -54,26 +54,34 @@ class BlendingMLP(nn.Module):
 
 
 def fixed_alpha_layers(net: BlendingMLP, alpha: float, d: int):
-    """Fold the α embedding of a fixed α into the first layer's bias.
+    """Fold the α embedding of a fixed α into the first layer's bias, and split that layer by feature.
 
-    Returns ``[(W (in, out), b (out,)), ...]`` for :func:`run_layers`: at fixed α the first
-    layer only needs ``x (n, d)``, which saves the embedding and the concatenation per point.
+    Returns ``[(W_x (d, out), W_sin (F, out), W_cos (F, out), b (out,)), (W (in, out), b (out,)), ...]``
+    for :func:`run_layers`: at fixed α the first layer only needs ``x (n, d)``, and splitting its
+    weight by input block saves building the concatenated feature matrix (n, d + 2F) per point.
     """
     linears = [m for m in net.body if isinstance(m, nn.Linear)]
     first = linears[0]
     a = torch.tensor([alpha], dtype=first.weight.dtype, device=first.weight.device)
-    n_in = d + 2 * net.x_freqs.shape[1]
+    f = net.x_freqs.shape[1]
+    n_in = d + 2 * f
     bias = first.bias + net.embed(a)[0] @ first.weight[:, n_in:].T
-    layers = [(first.weight[:, :n_in].T, bias)]
+    w = first.weight.T
+    layers = [(w[:d], w[d:d + f], w[d + f:n_in], bias)]
     layers += [(m.weight.T, m.bias) for m in linears[1:]]
     return layers
 
 
 def run_layers(net: BlendingMLP, layers, x, *, inplace: bool):
-    """Evaluate the folded MLP of :func:`fixed_alpha_layers` on ``x`` (n, d)."""
-    h = net.features(x)
-    for i, (w, b) in enumerate(layers):
-        h = torch.addmm(b, h, w)
-        if i < len(layers) - 1:
-            h = torch.nn.functional.silu(h, inplace=inplace)
+    """Evaluate the folded MLP of :func:`fixed_alpha_layers` on ``x`` (n, d) → (n, d_out)."""
+    w_x, w_sin, w_cos, bias = layers[0]
+    if w_sin.shape[0]:
+        t = x @ net.x_freqs
+        h = torch.addmm(bias, torch.sin(t), w_sin)
+        h = h.addmm_(torch.cos(t), w_cos) if inplace else torch.addmm(h, torch.cos(t), w_cos)
+        h = h.addmm_(x, w_x) if inplace else torch.addmm(h, x, w_x)
+    else:
+        h = torch.addmm(bias, x, w_x)
+    for w, b in layers[1:]:
+        h = torch.addmm(b, torch.nn.functional.silu(h, inplace=inplace), w)
     return h

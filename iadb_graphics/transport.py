@@ -21,6 +21,8 @@ Pharr, Jakob & Humphreys, *Physically Based Rendering*, 4th ed., §A.5 (Piecewis
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ._validation import as_generator, as_points, check_float, check_int, describe
@@ -178,13 +180,48 @@ class EMDMap(BaseMap):
 
 # ----------------------------------------------------------------------------- Sinkhorn
 
+_DENSE_SINKHORN_MAX = 1 << 26  # n·m above which no dense cost matrix is built (POT holds ~3 of 8·n·m bytes)
+
+
+def log_sinkhorn(zs, zt, reg, cost_max, *, max_iter=2000, tol=1e-6, scaling=0.5):
+    r"""Log-domain Sinkhorn between uniform weights on ``zs`` (n, d) and ``zt`` (m, d), cost |x − y|².
+
+    ε-scaling: ε starts at ``cost_max`` (the cost's maximum or a bound of it) and is halved (``scaling``)
+    after every iteration down to ``reg``; iterations then go on at ``reg`` until the column
+    marginals' error (L2 norm, as POT's ``stopThr``) is below ``tol`` or ``max_iter`` iterations in all.
+    The cost is computed on the fly (:func:`~iadb_graphics._kernels.sinkhorn.softmin`): memory
+    O(n + m). Returns ``(log_u (n,), log_v (m,), n_iter)`` with the plan
+    ``exp(log_u_i + log_v_j − |zs_i − zt_j|² / reg)``.
+    """
+    from ._kernels.sinkhorn import softmin
+
+    zs, zt = np.ascontiguousarray(zs, dtype=np.float64), np.ascontiguousarray(zt, dtype=np.float64)
+    n, m = zs.shape[0], zt.shape[0]
+    log_a, log_b = -np.log(n), -np.log(m)
+    f, g, g_new = np.zeros(n), np.zeros(m), np.empty(m)
+    eps, err, n_iter = max(float(cost_max), reg), np.inf, 0
+    while n_iter < max_iter and (eps > reg or err >= tol):
+        eps = max(eps * scaling, reg) if n_iter else eps
+        n_iter += 1
+        softmin(zs, zt, g + eps * log_b, eps, f)
+        softmin(zt, zs, f + eps * log_a, eps, g_new)
+        # with f just updated the rows are exact; column j's mass is b_j·exp((g_j − g_new_j)/eps)
+        err = float(np.linalg.norm(np.expm1((g - g_new) / eps))) / m  # POT's stopThr: L2 marginal error
+        g, g_new = g_new, g
+    if eps > reg or err >= tol:
+        warnings.warn(f"log_sinkhorn stopped after max_iter={max_iter} iterations at eps={eps:.3g} (reg={reg:.3g}) "
+                      f"with marginal error {err:.2e} > tol={tol:.1e}; raise max_iter or reg", stacklevel=3)
+    return log_a + f / eps, log_b + g / eps, n_iter
+
+
 class SinkhornMap(BaseMap):
     r"""Entropic optimal transport and its continuous (entropic) map.
 
     Coordinates are first normalised (joint mean removed, divided by the joint RMS spread), so
-    ``reg`` is relative to a cost of about 2·d between typical pairs. Sinkhorn
-    (``ot.sinkhorn``, or ``ot.bregman.sinkhorn_log`` when ``reg`` is too small for the plain
-    kernel) gives dual potentials; the map of *any* point x is the soft-min barycentre
+    ``reg`` is relative to a cost of about 2·d between typical pairs. Sinkhorn (POT's
+    ``ot.sinkhorn``; or :func:`log_sinkhorn`, log-domain with ε-scaling and the cost computed on the
+    fly, when ``reg`` is too small for the plain kernel or n·m > 2^26) gives dual potentials; the map
+    of *any* point x is the soft-min barycentre
 
     .. math:: T(x) = \sum_j y_j\, \mathrm{softmax}_j\big((g_j - \|x - y_j\|^2)/\varepsilon\big),
 
@@ -196,7 +233,7 @@ class SinkhornMap(BaseMap):
     Parameters
     ----------
     reg : float > 0, entropic regularisation in normalised units (0.05 ≈ a blur of 16 % of the spread;
-        below about cost_max/600 the slower log-domain solver is used).
+        below about cost_max/600 the log-domain solver is used).
     n_samples : int, points drawn from a Density passed to ``fit``.
     max_iter : int, Sinkhorn iterations at most; ``tol`` the marginal error to stop at.
     """
@@ -221,19 +258,20 @@ class SinkhornMap(BaseMap):
         zs, zt = (xs - self.center_) / self.scale_, (xt - self.center_) / self.scale_
         n, m = zs.shape[0], zt.shape[0]
         a, b = np.full(n, 1.0 / n), np.full(m, 1.0 / m)
-        cost = ot.dist(zs, zt)
-        if cost.max() / self.reg < 600.0:  # exp(-cost/reg) stays in float64 range
+        cost = ot.dist(zs, zt) if n * m <= _DENSE_SINKHORN_MAX else None
+        if cost is not None and cost.max() / self.reg < 600.0:  # exp(-cost/reg) stays in float64 range
             _, log = ot.sinkhorn(a, b, cost, self.reg, numItermax=self.max_iter, stopThr=self.tol, log=True)
-            log_u, log_v = np.log(log["u"]), np.log(log["v"])
+            log_u, log_v, n_iter = np.log(log["u"]), np.log(log["v"]), int(log.get("niter", -1))
             self.method_ = "sinkhorn"
         else:
-            with np.errstate(over="ignore"):  # POT also returns exp(log_u), unused here
-                _, log = ot.bregman.sinkhorn_log(a, b, cost, self.reg, numItermax=self.max_iter,
-                                                 stopThr=self.tol, log=True)
-            log_u, log_v = log["log_u"], log["log_v"]
+            if cost is None:  # an upper bound of the cost: the squared diagonal of the joint box
+                cost_max = float(np.sum((np.maximum(zs.max(0), zt.max(0)) - np.minimum(zs.min(0), zt.min(0))) ** 2))
+            else:
+                cost_max = float(cost.max())
+            log_u, log_v, n_iter = log_sinkhorn(zs, zt, self.reg, cost_max, max_iter=self.max_iter, tol=self.tol)
             self.method_ = "sinkhorn_log"
         del cost
-        self.n_iter_ = int(log.get("niter", -1))
+        self.n_iter_ = n_iter
         self.source_, self.target_ = zs, zt
         self.log_u_, self.log_v_ = log_u, log_v
         self.d = xs.shape[1]

@@ -14,6 +14,7 @@ Heitz, Belcour, Chambon, "Iterative α-(de)Blending", SIGGRAPH 2023.
 """
 from __future__ import annotations
 
+import sys
 import warnings
 from typing import NamedTuple
 
@@ -202,6 +203,14 @@ def _boundary_crossings(poly, chunk=256):
     return np.concatenate(found) if found else np.zeros((0, 2), np.int64)
 
 
+def _caller_stacklevel() -> int:
+    """``stacklevel`` for a warning raised in this module that points at the first caller outside it."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame, level = frame.f_back, level + 1
+    return level
+
+
 class MeshWarp:
     """A 2D map baked on a triangulated regular grid: continuous, piecewise affine, exact pdf.
 
@@ -333,7 +342,8 @@ class MeshWarp:
                 raise ValueError(msg + "; use a finer resolution or a smoother map, or pass allow_foldovers=True "
                                  "(--allow-foldovers on the command line) "
                                  "(pdf then sums over all preimages; no inverse)")
-            warnings.warn(msg + "; pdf() sums over all preimages and inverse_transform is unavailable", stacklevel=3)
+            warnings.warn(msg + "; pdf() sums over all preimages and inverse_transform is unavailable",
+                          stacklevel=_caller_stacklevel())
         with np.errstate(divide="ignore"):
             self._weight = self._p0 * np.exp(-self.log_det)
         lo = np.minimum(flat.min(0), sb[:, 0])
