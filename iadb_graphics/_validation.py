@@ -124,6 +124,23 @@ def check_choice(value, name: str, choices) -> str:
     return value
 
 
+def check_device(device, name: str = "device"):
+    """``device`` (None → CPU) as a ``torch.device`` that this torch build can allocate on."""
+    import torch
+
+    if device is None:
+        return torch.device("cpu")
+    try:
+        dev = torch.device(device)
+        torch.empty(0, device=dev)
+    except (RuntimeError, AssertionError, TypeError) as exc:
+        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        first_line = first_line if len(first_line) <= 160 else first_line[:157] + "..."
+        raise ValueError(f"{name}={device!r} is not usable by this torch build ({torch.__version__}): "
+                         f"{first_line}") from None
+    return dev
+
+
 def check_path(path, name: str = "path") -> str:
     """Return ``path`` as a string path (accepts ``os.PathLike``)."""
     if not isinstance(path, (str, os.PathLike)):

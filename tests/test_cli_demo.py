@@ -39,3 +39,12 @@ def test_help_lists_commands(capsys):
 def test_no_command_prints_help_and_fails(capsys):
     assert main([]) == 2
     assert "COMMAND" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, msg", [(["--method", "grid", "--device", "cpu"], "only used by the MLP"),
+                                       (["--method", "mlp", "--device", "nonsense"], "--device='nonsense'")])
+def test_demo_bad_device_is_one_error_line(tmp_path, capsys, argv, msg):
+    assert main(["demo", "--out", str(tmp_path / "d"), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("iadb-graphics demo: error:") and msg in err[0], err
+    assert not (tmp_path / "d").exists()

@@ -217,6 +217,14 @@ def test_pickle_bomb_and_tampered_files_are_refused(gauss_map, tmp_path):
         IADBMap.load(tmp_path / "missing.npz")
 
 
+def test_unusable_device_is_refused_by_name():
+    with pytest.raises(ValueError, match="device='nonsense'"):
+        IADBMap(device="nonsense")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="device='cuda'"):
+            IADBMap(device="cuda")
+
+
 def test_bad_input(gauss_map):
     m = gauss_map[0]
     with pytest.raises(NotFittedError, match="not fitted"):

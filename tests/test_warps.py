@@ -394,6 +394,9 @@ def test_cli_warp_bad_input(cli_files, capsys):
         (["--target", str(d / "target.png"), "--points", str(d / "pts.npy"), "-o", str(d / "o.npy"),
           "--plot", str(d / "f.jpg")], "--plot"),
     ]
+    base = ["--target", str(d / "target.png"), "--points", str(d / "pts.npy"), "-o", str(d / "o.npy")]
+    cases += [(base + ["--device", "cpu"], "--device is only used with --method mlp"),
+              (base + ["--method", "mlp", "--device", "nonsense"], "--device='nonsense' is not usable")]
     np.save(d / "far.npy", np.full((3, 2), 2.0))
     cases.append((["--target", str(d / "target.png"), "--points", str(d / "far.npy"), "--method", "inverse-cdf",
                    "-o", str(d / "o.npy")], "outside"))

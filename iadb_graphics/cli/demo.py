@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 
 import numpy as np
@@ -20,19 +21,21 @@ def demo_pairs(image_size=96):
     }
 
 
-def _make_map(method, quick):
+def _make_map(method, quick, device):
     if method == "mlp":
         from ..maps.iadb import IADBMap
 
-        return IADBMap(), {"n_iters": 1500 if quick else None}
+        return IADBMap(device=device), {"n_iters": 1500 if quick else None}
     from ..maps.grid import GridIADBMap
 
     return GridIADBMap(), {}
 
 
 def run_demo(out_dir="iadb_demo", *, methods=("grid", "mlp"), quick=False, seed=0, n=None, progress=None,
-             echo=print):
+             echo=print, device=None):
     """Fit every method on every built-in pair; write PNGs and ``summary.{md,csv}`` into ``out_dir``.
+
+    ``device``: torch device of the MLP maps (default CPU).
 
     Returns the summary rows (dicts).
     """
@@ -50,7 +53,7 @@ def run_demo(out_dir="iadb_demo", *, methods=("grid", "mlp"), quick=False, seed=
         floor = iid_floor(target, n, rng=rng)
         panels = [("source", x0), ("target", x1)]
         for method in methods:
-            m, fit_kwargs = _make_map(method, quick)
+            m, fit_kwargs = _make_map(method, quick, device)
             echo(f"fitting {method} on {pair_name} ...")
             t0 = time.perf_counter()
             m.fit(source, target, rng=rng, progress=progress, **fit_kwargs)
@@ -94,7 +97,17 @@ def run_demo(out_dir="iadb_demo", *, methods=("grid", "mlp"), quick=False, seed=
 
 def _cmd(args):
     methods = ("grid", "mlp") if args.method == "both" else (args.method,)
-    run_demo(args.out, methods=methods, quick=args.quick, seed=args.seed)
+    try:
+        if args.device is not None:
+            if "mlp" not in methods:
+                raise ValueError(f"--device is only used by the MLP maps, got --method {args.method}")
+            from .._validation import check_device
+
+            check_device(args.device, "--device")
+    except ValueError as exc:
+        print(f"iadb-graphics demo: error: {exc}", file=sys.stderr)
+        return 2
+    run_demo(args.out, methods=methods, quick=args.quick, seed=args.seed, device=args.device)
     return 0
 
 
@@ -108,4 +121,5 @@ def register(subparsers):
     p.add_argument("--quick", action="store_true", help="smaller sets and shorter training (under a minute)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--method", choices=("grid", "mlp", "both"), default="both", help="which map(s) to fit")
+    p.add_argument("--device", default=None, help="torch device of the MLP maps, e.g. cuda (default: cpu)")
     p.set_defaults(func=_cmd)

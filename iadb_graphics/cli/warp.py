@@ -36,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--max-size", type=int, default=128,
                         help="downsample the image so its longer side is at most this many pixels (0: keep)")
     parser.add_argument("--iters", type=int, default=None, help="training iterations (method mlp)")
+    parser.add_argument("--device", default=None,
+                        help="torch device of method mlp, e.g. cuda (default: cpu)")
     return parser
 
 
@@ -87,8 +89,15 @@ def run(args) -> int:
         if points.shape[1] != 2:
             raise ValueError(f"the input points must be 2D, got shape {points.shape}")
         fit_kwargs = {} if args.iters is None else {"n_iters": args.iters}
+        map_kwargs = {}
+        if args.device is not None:
+            if args.method != "mlp":
+                raise ValueError(f"--device is only used with --method mlp, got --method {args.method}")
+            from .._validation import check_device
+
+            map_kwargs["device"] = check_device(args.device, "--device")
         mapping = make_warp(args.method, density, resolution=args.resolution, rng=rng, fit_kwargs=fit_kwargs,
-                            allow_foldovers=args.allow_foldovers)
+                            map_kwargs=map_kwargs, allow_foldovers=args.allow_foldovers)
         warped, pdf = warp(points, mapping)
         io.write_points(args.output, warped)
         if args.pdf is not None:

@@ -14,7 +14,8 @@ import numpy as np
 import torch
 
 from .._progress import progress_bar
-from .._validation import _is_torch, as_generator, as_points, check_choice, check_float, check_int
+from .._validation import (_is_torch, as_generator, as_points, check_choice, check_device, check_float,
+                           check_int)
 from ..blending import INTEGRATORS, PARAMETRIZATIONS, alpha_schedule, blend, integrate, invert, training_target
 from ..densities import as_density
 from ..io import ModelFileError, load_model, save_model
@@ -105,7 +106,7 @@ class IADBMap(BaseMap):
         self.coupling = check_choice(coupling, "coupling", COUPLINGS)
         self.ot_block = check_int(ot_block, "ot_block", minimum=2)
         self.ema_decay = check_float(ema_decay, "ema_decay", minimum=0.0, maximum=1.0)
-        self.device = torch.device(device) if device is not None else torch.device("cpu")
+        self.device = check_device(device, "device")
         self.train_threads = None if train_threads is None else check_int(train_threads, "train_threads", minimum=1)
         self.net = None
         self.d = None
