@@ -173,6 +173,15 @@ def test_torch_in_torch_out(gauss_map):
     assert out.dtype == np.float64 and np.array_equal(xn, x.numpy())  # caller's array untouched
 
 
+def test_trajectory_torch_in_torch_out(gauss_map):
+    m = gauss_map[0]
+    x = torch.randn(7, 2, dtype=torch.float64)
+    path = m.trajectory(x, n_steps=8)
+    assert isinstance(path, torch.Tensor) and path.shape == (9, 7, 2) and path.dtype == torch.float64
+    np.testing.assert_array_equal(path.numpy(), m.trajectory(x.numpy(), n_steps=8))
+    torch.testing.assert_close(path[-1], m.transform(x, n_steps=8), rtol=0, atol=1e-6)
+
+
 def test_save_load_round_trip(gauss_map, tmp_path, rng):
     m = gauss_map[0]
     path = tmp_path / "m.npz"

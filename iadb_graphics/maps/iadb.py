@@ -335,8 +335,12 @@ class IADBMap(BaseMap):
                          progress=progress, desc="IADB inverse", inverse_iters=check_int(n_iter, "n_iter", minimum=0))
 
     def trajectory(self, x, *, n_steps=128, method="euler") -> np.ndarray:
-        """The forward path of each point: ``(n_steps + 1, n, d)`` float64 (numpy in only)."""
+        """The forward path of each point: ``(n_steps + 1, n, d)`` (numpy → float64 numpy; torch → torch
+        of the caller's dtype and device)."""
         self._check_fitted()
+        if _is_torch(x):
+            path = self.trajectory(x.detach().cpu().double().numpy(), n_steps=n_steps, method=method)
+            return torch.as_tensor(path, dtype=x.dtype, device=x.device)
         x = as_points(x, "x", d=self.d)
         path = [x]
         velocity = self._velocity_fn()
