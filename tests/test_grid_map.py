@@ -166,3 +166,90 @@ def test_fields_interpolate_like_velocity():
     m = GridIADBMap(**SMALL).fit(D.Uniform(), D.Gaussian(), rng=0)
     x = np.array([[0.5, 0.5], [5.0, -5.0]])
     np.testing.assert_allclose(m._velocity(0, x), interp(m._fields[0], m._lo, m._step, x))
+
+
+# ---------------------------------------------------------------- walls: the whole support is reached
+
+def _bright_border(n=32, width=2, background=0.02):
+    img = np.full((n, n), background)
+    img[:width] = img[-width:] = 1.0
+    img[:, :width] = img[:, -width:] = 1.0
+    return img
+
+
+def test_walls_detected_only_for_hard_supports():
+    box = np.array([[0.0, 1.0], [0.0, 1.0]])
+    rng = np.random.default_rng(0)
+    u = rng.random((20000, 2))
+    from iadb_graphics.maps.grid import _find_walls
+
+    assert _find_walls(u, u, box).all()
+    g = D.Gaussian((0.5, 0.5), 0.01)
+    assert not _find_walls(g.sample(20000, rng=1), g.sample(20000, rng=2), g.bounds).any()
+    # an image that is black on its right half: the uniform source still makes every face a wall
+    img = np.ones((8, 8))
+    img[:, 4:] = 0.0
+    t = D.ImageDensity(img).sample(20000, rng=3)
+    assert _find_walls(u, t, box).all()
+    assert not _find_walls(t, t, box)[0, 1]  # no data near x = 1
+
+
+def test_bright_border_image_is_reached_up_to_every_edge():
+    # regression: the field used to be smoothed with zeros outside the support, so warped
+    # samples stopped short of low-density edges and overshot bright ones
+    tgt = D.ImageDensity(_bright_border(background=0.1))
+    m = GridIADBMap(bins=64, n_steps=32, n_pairs=1 << 16).fit(D.Uniform(), tgt, rng=0)
+    assert m.walls.all()
+    np.testing.assert_allclose(m.bounds, [[0, 1], [0, 1]])
+    y = m.transform(np.random.default_rng(1).random((1 << 14, 2)))
+    assert np.all((y >= 0) & (y <= 1))  # no sample where the target density is zero
+    cell = 1 / 32
+    for a in range(2):  # samples within one image cell of every edge, along the whole edge
+        for lo, hi in ((0, cell), (1 - cell, 1)):
+            band = y[(y[:, a] >= lo) & (y[:, a] <= hi)]
+            h, _ = np.histogram(band[:, 1 - a], bins=16, range=(0, 1))
+            assert np.all(h > 0)
+    # the sparse interior is reached as well: every 16^2 cell gets samples
+    h, _, _ = np.histogram2d(y[:, 0], y[:, 1], bins=16, range=[[0, 1], [0, 1]])
+    assert np.all(h > 0)
+
+
+def test_low_density_edges_are_reached():
+    img = np.full((32, 32), 0.05)
+    img[8:24, 8:24] = 1.0  # most mass in the centre: edges get little of it
+    m = GridIADBMap(bins=64, n_steps=32, n_pairs=1 << 16).fit(D.Uniform(), D.ImageDensity(img), rng=0)
+    y = m.transform(np.random.default_rng(1).random((1 << 14, 2)))
+    assert np.all((y >= 0) & (y <= 1))
+    assert np.all(y.min(0) < 2e-3) and np.all(y.max(0) > 1 - 2e-3)
+
+
+def test_uniform_to_uniform_is_identity_up_to_the_edges(rng):
+    m = GridIADBMap(bins=64, n_steps=32, n_pairs=1 << 17).fit(D.Uniform(), D.Uniform(), rng=0)
+    cell = float(np.max(m._step))
+    t = rng.random(400)
+    z = np.zeros_like(t)
+    edges = np.concatenate([np.c_[t, z], np.c_[z, t], np.c_[t, z + 1], np.c_[z + 1, t], rng.random((400, 2))])
+    y = m.transform(edges)
+    # the faces are invariant (points on an edge slide along it) and the map is near identity
+    np.testing.assert_allclose(y[:400, 1], 0.0, atol=1e-12)
+    np.testing.assert_allclose(y[1200:1600, 0], 1.0, atol=1e-12)
+    assert np.max(np.abs(y - edges)) < 4 * cell
+    assert np.median(np.abs(y - edges)) < 0.5 * cell
+
+
+def test_walls_keep_inverse_and_log_det_exact(rng):
+    tgt = D.ImageDensity(_bright_border(16, 1, 0.1))
+    m = GridIADBMap(bins=48, n_steps=16, n_pairs=1 << 15).fit(D.Uniform(), tgt, rng=0)
+    x = np.concatenate([rng.random((200, 2)), rng.random((50, 2)) * [1, 0.01]])  # some near y = 0
+    y, ld = m.transform(x, return_log_det=True)
+    np.testing.assert_allclose(m.inverse_transform(y), x, atol=1e-7)
+    eps = 1e-7
+    cols = [(m.transform(x + eps * e) - m.transform(x - eps * e)) / (2 * eps) for e in np.eye(2)]
+    fd = np.linalg.slogdet(np.stack(cols, axis=2))[1]
+    assert np.median(np.abs(fd - ld)) < 1e-4
+
+
+def test_user_bounds_larger_than_support_stay_open():
+    m = GridIADBMap(**SMALL, bounds=[[-1, 2], [-1, 2]]).fit(D.Uniform(), D.Gaussian(), rng=0)
+    assert not m.walls.any()
+    np.testing.assert_allclose(m.bounds, [[-1, 2], [-1, 2]])

@@ -77,6 +77,30 @@ def test_smooth_matches_direct_convolution(rng, d):
     np.testing.assert_allclose(K.smooth(g, 0), g)
 
 
+@pytest.mark.parametrize("d", [1, 2, 3])
+@pytest.mark.parametrize("half", [False, True])
+def test_smooth_with_walls_matches_mirrored_convolution(rng, d, half):
+    g = rng.normal(size=SHAPES[d] + (d + 1,))
+    walls = rng.random((d, 2)) < 0.6
+    walls[0, 0] = True
+    got = K.smooth(g, 1.3, walls=walls, half=half)
+    np.testing.assert_allclose(got, N.smooth(g, 1.3, walls=walls, half=half), atol=1e-12)
+    # no wall: the plain zero-padded smoothing
+    np.testing.assert_allclose(K.smooth(g, 1.3, walls=np.zeros((d, 2), bool)), K.smooth(g, 1.3), atol=1e-12)
+
+
+def test_smooth_with_walls_keeps_constant_tangential_field():
+    # a uniform weight and a tangential flux stay uniform up to the walls; the normal flux
+    # of an even (mirror-folded) splat stays zero on the wall nodes
+    g = np.ones((12, 9, 3))
+    g[..., 0] = 0.0
+    walls = np.array([[True, True], [True, True]])
+    out = K.smooth(g, 1.0, walls=walls, half=True)
+    np.testing.assert_allclose(out[..., 2], 1.0, atol=1e-12)
+    np.testing.assert_allclose(out[..., 0], 0.0, atol=1e-12)
+    np.testing.assert_allclose(out[:, 3:-3, 1], 1.0, atol=1e-12)  # away from the y walls
+
+
 def test_ratio_with_floor(rng):
     num = rng.normal(size=(6, 5, 2))
     w = rng.random((6, 5))

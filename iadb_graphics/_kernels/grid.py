@@ -7,7 +7,8 @@ Grid convention (shared with :mod:`iadb_graphics._kernels.interp`): nodes at ``l
   onto the nodes with cloud-in-cell (multilinear) weights. Parallel over chunks of pairs, each
   chunk into its own buffer, then a serial reduction (race-free). Points outside the box are
   clamped onto its faces (they keep their weight).
-- :func:`smooth`: separable Gaussian over the spatial axes (``scipy.ndimage``), zero outside.
+- :func:`smooth`: separable Gaussian over the spatial axes (``scipy.ndimage``), zero outside,
+  or mirrored (normal component negated) across *wall* faces.
 - :func:`ratio_with_floor`: ``(num + c * fallback) / (w + c)``: the plain ratio where the weight
   is well above the floor ``c``, the fallback where it is ~0, and a smooth blend in between:
   defined, finite and continuous everywhere.
@@ -141,17 +142,52 @@ def splat_blend(x0, dx, alpha, lo, step, shape, *, n_chunks=None) -> np.ndarray:
     raise ValueError(f"splat_blend supports d = 1, 2, 3, got shape {shape}")
 
 
-def smooth(grid, sigma, *, truncate=3.0) -> np.ndarray:
+def smooth(grid, sigma, *, truncate=3.0, walls=None, half=False) -> np.ndarray:
     """Gaussian smoothing of ``grid`` (n0, [n1, [n2,]] C) over its spatial axes only.
 
-    ``sigma`` in cells (0: no smoothing); values outside the grid count as zero, so a ratio of
-    two smoothed channels stays unbiased at the edges. Total mass is preserved away from edges.
+    ``sigma`` in cells (0: no smoothing). Outside the grid values count as zero, except across a
+    *wall*: ``walls`` is a (d, 2) bool array (axis, [low, high] face); across a wall face the grid
+    continues as its mirror image, with channel ``a`` (the component normal to an axis-``a`` face)
+    negated: the smoothing of data reflected at the wall, whose normal flux vanishes there.
+    The mirror is about the edge node (``half=False``: the face passes through the first node)
+    or about the face half a cell outside it (``half=True``).
     """
+    grid = np.asarray(grid, dtype=np.float64)
+    d = grid.ndim - 1
     if sigma <= 0:
-        return np.array(grid, dtype=np.float64)
-    sig = [float(sigma)] * (grid.ndim - 1) + [0.0]
-    return ndimage.gaussian_filter(np.asarray(grid, dtype=np.float64), sig, mode="constant",
-                                   truncate=truncate)
+        return grid.copy()
+    if walls is None or not np.any(walls):
+        return ndimage.gaussian_filter(grid, [float(sigma)] * d + [0.0], mode="constant", truncate=truncate)
+    walls = np.asarray(walls, dtype=bool).reshape(d, 2)
+    r = int(truncate * float(sigma) + 0.5)
+    out = grid
+    for a in range(d):
+        n = out.shape[a]
+        pads = [0, 0]
+        parts = []
+        for side in (0, 1):
+            if not walls[a, side]:
+                continue
+            m = min(r, n - (0 if half else 1))
+            pads[side] = m
+            idx = np.arange(m) if half else np.arange(1, m + 1)
+            if side == 0:
+                idx = idx[::-1]
+            else:
+                idx = n - 1 - idx
+            img = np.take(out, idx, axis=a).copy()
+            if grid.shape[-1] > a:
+                img[..., a] *= -1.0
+            parts.append((side, img))
+        if pads == [0, 0]:
+            ext = out
+        else:
+            lo_img = [p for s_, p in parts if s_ == 0]
+            hi_img = [p for s_, p in parts if s_ == 1]
+            ext = np.concatenate(lo_img + [out] + hi_img, axis=a)
+        sm = ndimage.gaussian_filter1d(ext, float(sigma), axis=a, mode="constant", truncate=truncate)
+        out = np.take(sm, np.arange(pads[0], pads[0] + n), axis=a)
+    return out
 
 
 @njit(cache=True, parallel=True)

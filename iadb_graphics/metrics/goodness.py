@@ -268,7 +268,8 @@ def cell_integrals(pdf, bounds, bins, subdivisions=None, *, rtol=1e-4, atol=None
     return (values.reshape(shape), errors.reshape(shape)) if return_error else values.reshape(shape)
 
 
-def chi2_test(samples, pdf, *, bounds, bins=None, subdivisions=None, min_expected=5.0) -> Chi2Result:
+def chi2_test(samples, pdf, *, bounds, bins=None, subdivisions=None, min_expected=5.0,
+              max_evals=None) -> Chi2Result:
     """χ² test of ``samples`` (n, d) against ``pdf`` (callable (m, d) → (m,)) on ``bounds`` (d, 2).
 
     Samples outside ``bounds`` and the pdf mass outside it form one extra bin. ``bins`` per axis
@@ -276,8 +277,9 @@ def chi2_test(samples, pdf, *, bounds, bins=None, subdivisions=None, min_expecte
     :func:`cell_integrals` (adaptive Gauss–Kronrod; ``subdivisions`` is its initial resolution). A
     cell whose integral is 0 while it holds samples is integrated again at 16× that resolution
     per axis (up to 64 such cells); only if it is still 0 (below 1e-12 of the total) is the test
-    a certain failure (statistic inf, p-value 0). A small p-value (< 0.01) says the samples do not
-    follow ``pdf``.
+    a certain failure (statistic inf, p-value 0). ``max_evals`` bounds the pdf evaluations of the
+    integration (default ``max(2**22, 2 ×`` the initial ones)); lower it for a slow pdf (a warp's
+    pdf needs an inverse per point). A small p-value (< 0.01) says the samples do not follow ``pdf``.
     """
     samples = as_points(samples, "samples", allow_empty=False)
     n, d = samples.shape
@@ -291,21 +293,22 @@ def chi2_test(samples, pdf, *, bounds, bins=None, subdivisions=None, min_expecte
         subdivisions = _DEFAULT_SUBDIVISIONS.get(d, 5)
     subdivisions = check_int(subdivisions, "subdivisions", minimum=1)
     min_expected = check_float(min_expected, "min_expected", minimum=0.0)
+    initial = (5 * -(-subdivisions // 5) * bins) ** d
+    max_evals = max(1 << 22, 2 * initial) if max_evals is None else check_int(max_evals, "max_evals", minimum=1)
 
     observed, _ = np.histogramdd(samples, bins=bins, range=[tuple(b) for b in bounds])
     # accuracy that the test needs: count errors well below their Poisson noise sqrt(n · I)
     f = _Pdf(pdf)
     shape = (bins,) * d
     atol = _COUNT_TOL * np.sqrt(1.0 / (bins ** d * n))
-    initial = (5 * -(-subdivisions // 5) * bins) ** d
     flat, errors, converged = _integrate(f, bounds, bins, subdivisions, rtol=1e-4, atol=atol, max_depth=20,
-                                         max_evals=max(1 << 22, 2 * initial))
+                                         max_evals=max_evals)
     zero = _ZERO * max(flat.sum(), 1e-300)
     missed = np.flatnonzero((flat <= zero) & (observed.reshape(-1) > 0))
     if 0 < len(missed) <= 64:
         # samples where the pdf claims no mass: look again, 16x finer, before calling it a failure
         again, _, _ = _integrate(_Pdf(pdf), bounds, bins, 16 * subdivisions, rtol=1e-4, atol=atol,
-                                 max_depth=20, max_evals=1 << 22, cells=missed)
+                                 max_depth=20, max_evals=max_evals, cells=missed)
         flat[missed] = again[missed]
     if not converged:
         bias = float(np.sum((n * errors) ** 2 / np.maximum(n * flat, max(min_expected, 1.0))))

@@ -71,16 +71,40 @@ def splat_blend(x0, dx, alpha, lo, step, shape):
     return out
 
 
-def smooth(grid, sigma, truncate=3.0):
-    """Direct separable convolution with a normalised sampled Gaussian, zero padding."""
-    out = np.asarray(grid, dtype=float)
+def smooth(grid, sigma, truncate=3.0, walls=None, half=False):
+    """Direct separable convolution with a normalised sampled Gaussian: zero padding, or at a
+    wall face (``walls[axis, side]``) the mirror image (about the edge node, or about the face half
+    a cell out if ``half``) with channel ``axis`` negated."""
+    out = np.array(grid, dtype=float)
     if sigma <= 0:
-        return out.copy()
+        return out
+    d = grid.ndim - 1
+    walls = np.zeros((d, 2), bool) if walls is None else np.asarray(walls, bool)
     r = int(truncate * sigma + 0.5)
     taps = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
     taps /= taps.sum()
-    for axis in range(grid.ndim - 1):
-        out = np.apply_along_axis(lambda v: np.convolve(v, taps, mode="full")[r:r + v.shape[0]], axis, out)
+    for axis in range(d):
+        src = np.moveaxis(out, axis, 0).copy()
+        n = src.shape[0]
+        res = np.zeros_like(src)
+        sign = np.ones(src.shape[-1])
+        if axis < src.shape[-1]:
+            sign[axis] = -1.0
+        for i in range(n):
+            for k in range(-r, r + 1):
+                j = i + k
+                if 0 <= j < n:
+                    res[i] += taps[k + r] * src[j]
+                    continue
+                if j < 0 and walls[axis, 0]:
+                    m = -j - 1 if half else -j
+                elif j >= n and walls[axis, 1]:
+                    m = 2 * n - 1 - j if half else 2 * (n - 1) - j
+                else:
+                    continue
+                if 0 <= m < n:
+                    res[i] += taps[k + r] * src[m] * sign
+        out = np.moveaxis(res, 0, axis)
     return out
 
 
