@@ -115,6 +115,24 @@ def test_evaluation_budget_is_respected():
     assert abs(got.sum() - 1) < 5e-3  # a disc: edges in every direction, still close
 
 
+def test_chi2_test_respects_its_evaluation_budget(rng):
+    calls = []
+
+    def pdf(x):
+        calls.append(len(x))
+        return np.where(np.hypot(x[:, 0] - 0.5, x[:, 1] - 0.5) < 0.3, 1 / (np.pi * 0.09), 0.0)
+
+    r = np.sqrt(rng.random(20_000)) * 0.3
+    t = 2 * np.pi * rng.random(20_000)
+    x = 0.5 + np.stack([r * np.cos(t), r * np.sin(t)], axis=1)
+    res = chi2_test(x, pdf, bounds=[[0, 1], [0, 1]], bins=16, max_evals=100_000)
+    assert 16 ** 2 * (25 + 20) < sum(calls) <= 100_000 and res.p_value > 0.01
+    calls.clear()
+    with pytest.warns(UserWarning, match="did not converge within 46080 evaluations"):
+        chi2_test(x, pdf, bounds=[[0, 1], [0, 1]], bins=32, max_evals=10_000)
+    assert sum(calls) == 32 ** 2 * (25 + 20)  # the first pass (one box per cell) always runs
+
+
 # ----------------------------------------------------------------------------- chi2_test verdicts
 
 def _sliver_case(n, rng):

@@ -268,6 +268,12 @@ def cell_integrals(pdf, bounds, bins, subdivisions=None, *, rtol=1e-4, atol=None
     return (values.reshape(shape), errors.reshape(shape)) if return_error else values.reshape(shape)
 
 
+def _initial_evals(bins, subdivisions, d):
+    """pdf evaluations of the first pass: boxes × (nodes + side probes) per box."""
+    boxes = (-(-subdivisions // 5) * bins) ** d
+    return boxes * (5 ** d + 2 * d * 5 ** (d - 1))
+
+
 def chi2_test(samples, pdf, *, bounds, bins=None, subdivisions=None, min_expected=5.0,
               max_evals=None) -> Chi2Result:
     """χ² test of ``samples`` (n, d) against ``pdf`` (callable (m, d) → (m,)) on ``bounds`` (d, 2).
@@ -277,9 +283,11 @@ def chi2_test(samples, pdf, *, bounds, bins=None, subdivisions=None, min_expecte
     :func:`cell_integrals` (adaptive Gauss–Kronrod; ``subdivisions`` is its initial resolution). A
     cell whose integral is 0 while it holds samples is integrated again at 16× that resolution
     per axis (up to 64 such cells); only if it is still 0 (below 1e-12 of the total) is the test
-    a certain failure (statistic inf, p-value 0). ``max_evals`` bounds the pdf evaluations of the
-    integration (default ``max(2**22, 2 ×`` the initial ones)); lower it for a slow pdf (a warp's
-    pdf needs an inverse per point). A small p-value (< 0.01) says the samples do not follow ``pdf``.
+    a certain failure (statistic inf, p-value 0). ``max_evals`` bounds the pdf evaluations in all
+    (default ``max(2**22, 2 ×`` the first pass's)); lower it for a slow pdf (a warp's pdf needs an
+    inverse per point). The first pass always runs: at least ``bins^d · (5^d + 2d·5^(d−1))``
+    evaluations (the default ``subdivisions`` is lowered to leave half a small budget to refinement). A small p-value
+    (< 0.01) says the samples do not follow ``pdf``.
     """
     samples = as_points(samples, "samples", allow_empty=False)
     n, d = samples.shape
@@ -289,12 +297,16 @@ def chi2_test(samples, pdf, *, bounds, bins=None, subdivisions=None, min_expecte
     if bins is None:
         bins = int(np.clip(round((n / 20.0) ** (1.0 / d)), 4, 64))
     bins = check_int(bins, "bins", minimum=1)
+    min_expected = check_float(min_expected, "min_expected", minimum=0.0)
+    if max_evals is not None:
+        max_evals = check_int(max_evals, "max_evals", minimum=1)
     if subdivisions is None:
         subdivisions = _DEFAULT_SUBDIVISIONS.get(d, 5)
+        while subdivisions > 5 and max_evals is not None and _initial_evals(bins, subdivisions, d) > max_evals // 2:
+            subdivisions -= 5  # a small budget: a coarser first pass leaves some of it for refinement
     subdivisions = check_int(subdivisions, "subdivisions", minimum=1)
-    min_expected = check_float(min_expected, "min_expected", minimum=0.0)
-    initial = (5 * -(-subdivisions // 5) * bins) ** d
-    max_evals = max(1 << 22, 2 * initial) if max_evals is None else check_int(max_evals, "max_evals", minimum=1)
+    if max_evals is None:
+        max_evals = max(1 << 22, 2 * _initial_evals(bins, subdivisions, d))
 
     observed, _ = np.histogramdd(samples, bins=bins, range=[tuple(b) for b in bounds])
     # accuracy that the test needs: count errors well below their Poisson noise sqrt(n · I)
