@@ -202,7 +202,8 @@ def run_table(args, pairs, meths):
                 if traj is None:
                     npe = abs(ratio - 1.0)
                 else:
-                    npe = normalized_path_energy(traj(m, x_test[:args.npe_n]))
+                    # the grid map's α steps are not uniform when its box has walls
+                    npe = normalized_path_energy(traj(m, x_test[:args.npe_n]), alphas=getattr(m, "alphas", None))
                 t_1e6, measured = time_transform_1e6(m, src, transform, args.repeats)
                 t_fit_tr, _ = median_time(lambda: transform(m, xs), 1)
                 row = {"pair": pair, "N": n, "method": name, "n_eval": n_eval,

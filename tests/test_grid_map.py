@@ -253,3 +253,19 @@ def test_user_bounds_larger_than_support_stay_open():
     m = GridIADBMap(**SMALL, bounds=[[-1, 2], [-1, 2]]).fit(D.Uniform(), D.Gaussian(), rng=0)
     assert not m.walls.any()
     np.testing.assert_allclose(m.bounds, [[-1, 2], [-1, 2]])
+
+
+def test_alphas_are_the_trajectory_times_and_the_path_energy_uses_them():
+    from iadb_graphics.metrics import path_energy
+
+    m = GridIADBMap(bins=64, n_pairs=1 << 14, n_steps=16).fit(D.Uniform(), D.Uniform(), rng=0)
+    a = m.alphas
+    assert a.shape == (17,) and a[0] == 0.0 and a[-1] == 1.0 and np.all(np.diff(a) > 0)
+    assert m.walls.all() and np.ptp(np.diff(a)) > 0.01  # walls: finer steps at both ends
+    x = np.random.default_rng(1).random((200, 2))
+    path = m.trajectory(x)
+    np.testing.assert_allclose(path[-1], m.transform(x), atol=1e-12)
+    # a straight constant-speed path sampled at these alphas has energy |y − x|²
+    y = x + 0.1
+    straight = x[None] + a[:, None, None] * (y - x)[None]
+    assert path_energy(straight, alphas=a) == pytest.approx(0.02, rel=1e-9)

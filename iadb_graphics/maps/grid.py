@@ -222,6 +222,12 @@ class GridIADBMap(BaseMap):
         return self
 
     # ------------------------------------------------------------------ maps
+    @property
+    def alphas(self) -> np.ndarray:
+        """The α of the Euler steps' ends, (n_steps + 1,): uniform unless the box has walls."""
+        self._check_fitted()
+        return self._alphas.copy()
+
     def _h(self, t):
         return self._alphas[t + 1] - self._alphas[t]
 
@@ -251,7 +257,7 @@ class GridIADBMap(BaseMap):
         return restore(y)
 
     def trajectory(self, x) -> np.ndarray:
-        """Positions along the forward Euler path, ``(n_steps + 1, n, d)`` float64 (numpy)."""
+        """Positions along the forward Euler path at :attr:`alphas`, ``(n_steps + 1, n, d)`` float64 (numpy)."""
         self._check_fitted()
         x, _ = to_numpy_io(x, "x", self.d)
         path = np.empty((self.n_steps + 1,) + x.shape)
