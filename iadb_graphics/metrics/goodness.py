@@ -257,9 +257,8 @@ def cell_integrals(pdf, bounds, bins, subdivisions=None, *, rtol=1e-4, atol=None
     if atol is not None:
         atol = check_float(atol, "atol", minimum=0.0)
     max_depth = check_int(max_depth, "max_depth", minimum=0)
-    initial = (5 * -(-subdivisions // 5) * bins) ** d
     if max_evals is None:
-        max_evals = max(1 << 22, 2 * initial)
+        max_evals = max(1 << 22, 2 * _initial_evals(bins, subdivisions, d))
     max_evals = check_int(max_evals, "max_evals", minimum=1)
     f = _Pdf(pdf)
     values, errors, _ = _integrate(f, bounds, bins, subdivisions, rtol=rtol, atol=atol, max_depth=max_depth,
