@@ -36,8 +36,8 @@ from iadb_graphics.io import atomic_path  # noqa: E402
 from iadb_graphics.maps.grid import GridIADBMap  # noqa: E402
 from iadb_graphics.metrics import chi2_test  # noqa: E402
 from iadb_graphics.metrics.integration import loglog_slope, random_gaussians  # noqa: E402
-from iadb_graphics.transport import InverseCDFWarp  # noqa: E402
-from iadb_graphics.warps import MeshWarp, local_periodogram, normalized_nn_distance, warp, warped_pdf  # noqa: E402
+from iadb_graphics.metrics import local_periodogram, normalized_nn_distance  # noqa: E402
+from iadb_graphics.warps import InverseCDFWarp, MeshWarp, warp, warped_pdf  # noqa: E402
 
 RES = 64
 # χ² of the claimed pdf: chi2_test's defaults on the unit square (its adaptive cell integrals see

@@ -6,9 +6,7 @@
 - :class:`SlicedOTMap` — iterative sliced transport (Pitié's IDT): random rotations and 1D
   quantile matching, any N, exactly invertible;
 - :class:`QuantileMap` — the exact 1D OT map F1⁻¹∘F0 (per axis in d > 1);
-- :class:`LinearGaussianMap` — the closed-form (Bures) OT map between Gaussians;
-- :class:`InverseCDFWarp` — the renderer's marginal-then-conditional 2D warp of an image density
-  (pbrt's ``PiecewiseConstant2D``), with its exact pdf and inverse.
+- :class:`LinearGaussianMap` — the closed-form (Bures) OT map between Gaussians.
 
 Densities passed to ``fit`` are sampled (``n_samples`` points, ``rng``); arrays are used as given.
 
@@ -17,7 +15,6 @@ References
 Ferradans et al., "Regularized discrete optimal transport", SIAM J. Imaging Sci. 2014.
 Pooladian & Niles-Weed, "Entropic estimation of optimal transport maps", 2021.
 Pitié, Kokaram & Dahyot, "Automated colour grading using colour distribution transfer", CVIU 2007.
-Pharr, Jakob & Humphreys, *Physically Based Rendering*, 4th ed., §A.5 (PiecewiseConstant2D).
 """
 from __future__ import annotations
 
@@ -26,10 +23,10 @@ import warnings
 import numpy as np
 
 from ._validation import as_generator, as_points, check_float, check_int, describe
-from .densities import Density, Gaussian, ImageDensity
+from .densities import Density, Gaussian
 from .maps.base import BaseMap, to_numpy_io
 
-__all__ = ["EMDMap", "SinkhornMap", "SlicedOTMap", "QuantileMap", "LinearGaussianMap", "InverseCDFWarp"]
+__all__ = ["EMDMap", "SinkhornMap", "SlicedOTMap", "QuantileMap", "LinearGaussianMap"]
 
 _EMD_ITERS = 10_000_000
 
@@ -521,112 +518,3 @@ class LinearGaussianMap(BaseMap):
         if return_log_det:
             return restore(x), restore(np.full((y.shape[0], 1), -self.log_det_))[:, 0]
         return restore(x)
-
-
-# ----------------------------------------------------------------------------- inverse-CDF warp
-
-class InverseCDFWarp(BaseMap):
-    r"""The classic 2D warp of an image density: marginal in y, then conditional in x.
-
-    pbrt's ``PiecewiseConstant2D`` semantics: ``u[:, 1]`` picks a row through the marginal CDF
-    of the row masses (rows ordered by increasing y, i.e. from the bottom of the image) and
-    ``u[:, 0]`` a column through that row's conditional CDF; inside a cell the CDFs are linear
-    (the pdf is piecewise constant). So ``transform`` maps [0, 1)² onto the image density's
-    ``domain``, its pdf is exactly :meth:`ImageDensity.pdf <iadb_graphics.densities.ImageDensity.pdf>`,
-    the Jacobian is triangular with log|det| = −log pdf(T(u)), and ``inverse_transform`` (the two
-    CDFs) is exact. No fitting: ``fit`` returns ``self``.
-
-    Parameters
-    ----------
-    image_density : ImageDensity
-    """
-
-    def __init__(self, image_density):
-        if not isinstance(image_density, ImageDensity):
-            raise TypeError(f"image_density must be an ImageDensity, got {describe(image_density)}")
-        self.density = image_density
-        mass = image_density.mass[::-1].astype(float)  # row 0 = bottom (lowest y)
-        h, w = mass.shape
-        rows = mass.sum(axis=1)
-        self.row_mass_ = rows / rows.sum()
-        self.marginal_cdf_ = np.concatenate([[0.0], np.cumsum(self.row_mass_)])
-        self.marginal_cdf_ /= self.marginal_cdf_[-1]
-        cond = np.zeros((h, w + 1))
-        cond[:, 1:] = np.cumsum(mass, axis=1)
-        empty = cond[:, -1] <= 0
-        cond[empty, 1:] = np.arange(1, w + 1)  # zero rows: uniform (never sampled)
-        cond /= cond[:, -1:]
-        self.conditional_cdf_ = cond
-        self.cond_mass_ = np.diff(cond, axis=1)
-        self._flat_cdf = (cond + np.arange(h)[:, None]).ravel()
-        self._last_row = int(np.nonzero(self.row_mass_ > 0)[0][-1])
-        self.d = 2
-        self.bounds = image_density.domain.copy()
-
-    def fit(self, source=None, target=None, *, rng=None, progress=None):
-        """Nothing to fit (the warp is defined by the image); returns ``self``."""
-        return self
-
-    def transform(self, u, *, return_log_det=False):
-        """Warp ``u`` (n, 2) in [0, 1]² to points of the domain; optionally log|det ∂T/∂u| (n,)."""
-        u, restore = to_numpy_io(u, "u", 2)
-        if u.size and (u.min() < 0.0 or u.max() > 1.0):
-            raise ValueError(f"u must lie in [0, 1]^2, got values in [{u.min():g}, {u.max():g}]")
-        h, w = self.conditional_cdf_.shape[0], self.conditional_cdf_.shape[1] - 1
-        cdf = self.marginal_cdf_
-        j = np.searchsorted(cdf, u[:, 1], side="right") - 1
-        j = np.minimum(j, self._last_row)
-        pj = self.row_mass_[j]
-        fy = np.clip((u[:, 1] - cdf[j]) / pj, 0.0, 1.0)
-        flat = np.searchsorted(self._flat_cdf, u[:, 0] + j, side="right") - 1
-        i = flat - j * (w + 1)
-        # u0 + j may round onto a row boundary (u0 within j ulps of 1): redo those in row-local terms
-        bad = (i < 0) | (i >= w)
-        i = np.clip(i, 0, w - 1)
-        bad |= self.cond_mass_[j, i] <= 0
-        for k in np.nonzero(bad)[0]:
-            row = self.conditional_cdf_[j[k]]
-            pos = np.nonzero(self.cond_mass_[j[k]] > 0)[0]
-            cand = np.searchsorted(row, u[k, 0], side="right") - 1
-            i[k] = pos[np.clip(np.searchsorted(pos, cand, side="right") - 1, 0, len(pos) - 1)]
-        pij = self.cond_mass_[j, i]
-        fx = np.clip((u[:, 0] - self.conditional_cdf_[j, i]) / pij, 0.0, 1.0)
-        dom = self.density.domain
-        x = np.empty_like(u)
-        x[:, 0] = dom[0, 0] + (i + fx) * (dom[0, 1] - dom[0, 0]) / w
-        x[:, 1] = dom[1, 0] + (j + fy) * (dom[1, 1] - dom[1, 0]) / h
-        if return_log_det:
-            area = (dom[0, 1] - dom[0, 0]) * (dom[1, 1] - dom[1, 0])
-            log_det = np.log(area) - np.log(w * h * pj * pij)  # = −log pdf(x)
-            return restore(x), restore(log_det[:, None])[:, 0]
-        return restore(x)
-
-    def inverse_transform(self, x):
-        """The two CDFs: points (n, 2) of the domain → u in [0, 1]² (exact inverse of ``transform``)."""
-        x, restore = to_numpy_io(x, "x", 2)
-        dom = self.density.domain
-        outside = np.any((x < dom[:, 0]) | (x > dom[:, 1]), axis=1)
-        if np.any(outside):
-            raise ValueError(f"x has {int(outside.sum())} point(s) outside the image domain {dom.tolist()}")
-        h, w = self.conditional_cdf_.shape[0], self.conditional_cdf_.shape[1] - 1
-        ty = (x[:, 1] - dom[1, 0]) / (dom[1, 1] - dom[1, 0]) * h
-        tx = (x[:, 0] - dom[0, 0]) / (dom[0, 1] - dom[0, 0]) * w
-        j = np.clip(np.floor(ty).astype(np.int64), 0, h - 1)
-        i = np.clip(np.floor(tx).astype(np.int64), 0, w - 1)
-        u = np.empty_like(x)
-        u[:, 1] = self.marginal_cdf_[j] + (ty - j) * self.row_mass_[j]
-        u[:, 0] = self.conditional_cdf_[j, i] + (tx - i) * self.cond_mass_[j, i]
-        return restore(np.clip(u, 0.0, 1.0))
-
-    def pdf(self, x):
-        """The warp's pdf at points (n, 2) of the domain: the image density's pdf."""
-        return self.density.pdf(x)
-
-    def log_pdf(self, x):
-        """Log of :meth:`pdf`."""
-        return self.density.log_pdf(x)
-
-    def sample(self, n, *, rng=None):
-        """``n`` warped uniform samples (n, 2)."""
-        n = check_int(n, "n", minimum=0)
-        return self.transform(as_generator(rng).random((n, 2)))

@@ -7,8 +7,8 @@ import torch
 from iadb_graphics.densities import Gaussian, ImageDensity, Uniform, toy2d
 from iadb_graphics.maps.base import NotFittedError
 from iadb_graphics.metrics import chi2_test, sliced_w2, w2
-from iadb_graphics.transport import (EMDMap, InverseCDFWarp, LinearGaussianMap, QuantileMap, SinkhornMap,
-                                     SlicedOTMap)
+from iadb_graphics.transport import EMDMap, LinearGaussianMap, QuantileMap, SinkhornMap, SlicedOTMap
+from iadb_graphics.warps import InverseCDFWarp
 
 
 # ----------------------------------------------------------------------------- EMD

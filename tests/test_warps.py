@@ -4,10 +4,9 @@ import numpy as np
 import pytest
 
 from iadb_graphics.densities import ImageDensity
-from iadb_graphics.metrics import chi2_test
+from iadb_graphics.metrics import chi2_test, local_periodogram, normalized_nn_distance
 from iadb_graphics.metrics.goodness import cell_integrals
-from iadb_graphics.warps import (HierarchicalWarp, MeshWarp, local_periodogram, make_warp, normalized_nn_distance,
-                                 warp, warped_pdf)
+from iadb_graphics.warps import HierarchicalWarp, InverseCDFWarp, MeshWarp, make_warp, warp, warped_pdf
 
 UNIT = np.array([[0.0, 1.0], [0.0, 1.0]])
 
@@ -318,9 +317,8 @@ def test_hierarchical_warp_is_exact(rng, shape):
 
 
 def test_inverse_cdf_warp_through_warp(rng):
-    import iadb_graphics.transport as transport
     dens = ImageDensity(rng.random((32, 32)) ** 2)
-    y, pdf = warp(rng.random((30000, 2)), transport.InverseCDFWarp(dens))
+    y, pdf = warp(rng.random((30000, 2)), InverseCDFWarp(dens))
     np.testing.assert_allclose(pdf, dens.pdf(y), rtol=1e-9)
     assert chi2_test(y, dens.pdf, bounds=UNIT, bins=32).p_value > 0.01
 

@@ -1,4 +1,5 @@
 """Metrics, named the same everywhere (DESIGN §3)."""
+from .adapted import LocalSpectrum, NNDistance, local_periodogram, normalized_nn_distance
 from .distances import (energy_distance, iid_floor, optimality_ratio, sliced_w2, transport_cost, w2,
                         w2_squared)
 from .goodness import Chi2Result, chi2_test
@@ -10,4 +11,5 @@ from .spectral import anisotropy, discrepancy, min_distance, pcf, periodogram, r
 __all__ = ["w2", "w2_squared", "path_energy", "normalized_path_energy", "straight_npe", "sliced_w2", "energy_distance", "transport_cost", "optimality_ratio", "iid_floor",
            "chi2_test", "Chi2Result", "periodogram", "radial_power", "anisotropy", "pcf", "discrepancy",
            "min_distance", "integration_error", "IntegrationError", "GaussianIntegrand", "HeavisideIntegrand",
-           "random_gaussians", "random_heavisides", "INTEGRAND_FAMILIES", "loglog_slope"]
+           "random_gaussians", "random_heavisides", "INTEGRAND_FAMILIES", "loglog_slope",
+           "normalized_nn_distance", "NNDistance", "local_periodogram", "LocalSpectrum"]

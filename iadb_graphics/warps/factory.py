@@ -1,0 +1,47 @@
+"""``make_warp``: one call from an image density to any of the importance-sampling warps."""
+from __future__ import annotations
+
+from .._validation import describe
+from .image import HierarchicalWarp, InverseCDFWarp
+from .mesh import MeshWarp
+
+__all__ = ["make_warp", "WARP_METHODS"]
+
+WARP_METHODS = ("grid", "mlp", "mesh", "inverse-cdf", "hierarchical")
+
+
+def make_warp(method, image_density, *, resolution=128, rng=None, progress=None, map_kwargs=None,
+              fit_kwargs=None, snap_boundary=True, allow_foldovers=False):
+    """A warp of the unit square onto ``image_density`` by ``method`` (one of :data:`WARP_METHODS`).
+
+    ``"grid"``: a ``GridIADBMap`` fitted from the uniform square; ``"mlp"``: an ``IADBMap``
+    (trained: slow); ``"mesh"``: the grid map baked into a :class:`MeshWarp` of ``resolution``
+    cells per axis (``snap_boundary``, ``allow_foldovers`` as in :meth:`MeshWarp.from_map`);
+    ``"inverse-cdf"``: ``InverseCDFWarp``; ``"hierarchical"``:
+    :class:`HierarchicalWarp`. ``map_kwargs``/``fit_kwargs`` go to the IADB map's constructor
+    and ``fit``. Every result works with :func:`warp`.
+    """
+    from .._validation import as_generator, check_choice
+    from ..densities import ImageDensity, Uniform
+
+    check_choice(method, "method", WARP_METHODS)
+    if not isinstance(image_density, ImageDensity):
+        raise TypeError(f"image_density must be an ImageDensity, got {describe(image_density)}")
+    rng = as_generator(rng)
+    map_kwargs = dict(map_kwargs or {})
+    fit_kwargs = dict(fit_kwargs or {})
+    if method == "inverse-cdf":
+        return InverseCDFWarp(image_density)
+    if method == "hierarchical":
+        return HierarchicalWarp(image_density)
+    if method == "mlp":
+        from ..maps.iadb import IADBMap
+
+        return IADBMap(**map_kwargs).fit(Uniform(), image_density, rng=rng, progress=progress, **fit_kwargs)
+    from ..maps.grid import GridIADBMap
+
+    grid = GridIADBMap(**map_kwargs).fit(Uniform(), image_density, rng=rng, progress=progress, **fit_kwargs)
+    if method == "grid":
+        return grid
+    return MeshWarp.from_map(grid, resolution, progress=progress, snap_boundary=snap_boundary,
+                             allow_foldovers=allow_foldovers)
