@@ -38,7 +38,8 @@ import numpy as np  # noqa: E402
 
 from iadb_graphics import Gaussian, GridIADBMap  # noqa: E402
 from iadb_graphics.io import write_image  # noqa: E402
-from iadb_graphics.parallel import batch_lut, map_points, require_dask, transfer_many  # noqa: E402
+from iadb_graphics.color.batch import batch_lut, transfer_many  # noqa: E402
+from iadb_graphics.parallel import map_points, require_dask  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 WORKER_ENV = {"OMP_WAIT_POLICY": "passive", "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}

@@ -155,9 +155,9 @@ def methods(args):
     out = {
         "EMD": (lambda: EMDMap(), lambda m, a, b, r: m.fit(a, b, rng=r),
                 lambda m, x: m.transform(x), None, True),
-        "Sinkhorn": (lambda: SinkhornMap(args.sinkhorn_reg), lambda m, a, b, r: m.fit(a, b, rng=r),
+        "Sinkhorn": (lambda: SinkhornMap(reg=args.sinkhorn_reg), lambda m, a, b, r: m.fit(a, b, rng=r),
                      lambda m, x: m.transform(x), None, True),
-        "sliced": (lambda: SlicedOTMap(args.sliced_iters), lambda m, a, b, r: m.fit(a, b, rng=r),
+        "sliced": (lambda: SlicedOTMap(n_iters=args.sliced_iters), lambda m, a, b, r: m.fit(a, b, rng=r),
                    lambda m, x: m.transform(x), None, False),
     }
     if GridIADBMap is not None:

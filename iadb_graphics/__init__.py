@@ -8,10 +8,20 @@ from .densities import (Empirical, Gaussian, GaussianMixture, ImageDensity, Unif
                         toy2d)
 from .maps.baked import BakedMap
 from .maps.grid import GridIADBMap
-from .maps.iadb import IADBMap
 from . import pointsets
 
 __version__ = "0.1.0"
+
+
+
+def __getattr__(name):
+    # IADBMap needs torch (about 1 s to import): load it with the first use, not with the package
+    if name == "IADBMap":
+        from .maps.iadb import IADBMap
+
+        return IADBMap
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["Empirical", "Gaussian", "GaussianMixture", "ImageDensity", "Uniform", "as_density", "toy2d",
            "IADBMap", "GridIADBMap", "BakedMap", "pointsets"]

@@ -8,7 +8,8 @@
 - :class:`QuantileMap` — the exact 1D OT map F1⁻¹∘F0 (per axis in d > 1);
 - :class:`LinearGaussianMap` — the closed-form (Bures) OT map between Gaussians.
 
-Densities passed to ``fit`` are sampled (``n_samples`` points, ``rng``); arrays are used as given.
+Densities passed to ``fit`` are sampled (``n_samples`` points, ``rng``); arrays are used as given
+(the rule of :class:`~iadb_graphics.maps.base.BaseMap`).
 
 References
 ----------
@@ -22,9 +23,9 @@ import warnings
 
 import numpy as np
 
-from ._validation import as_generator, as_points, check_float, check_int, describe
-from .densities import Density, Gaussian
-from .maps.base import BaseMap, to_numpy_io
+from ._validation import as_generator, check_float, check_int
+from .densities import Gaussian
+from .maps.base import BaseMap, fit_points, to_numpy_io
 
 __all__ = ["EMDMap", "SinkhornMap", "SlicedOTMap", "QuantileMap", "LinearGaussianMap"]
 
@@ -33,19 +34,9 @@ _EMD_ITERS = 10_000_000
 
 # ----------------------------------------------------------------------------- shared helpers
 
-def _fit_points(obj, name, n_samples, rng):
-    """A Density → ``n_samples`` draws; an array (n, d) (or (n,) read as 1D points) → float64 copy."""
-    if isinstance(obj, Density):
-        return obj.sample(n_samples, rng=rng)
-    if isinstance(obj, (str, bytes)):
-        raise TypeError(f"{name} must be a Density or an (n, d) array of points, got {describe(obj)}")
-    ndim = obj.ndim if hasattr(obj, "ndim") else np.ndim(obj)
-    return as_points(obj, name, d=1 if ndim == 1 else None, allow_empty=False)
-
-
 def _fit_pair(source, target, n_samples, rng):
-    xs = _fit_points(source, "source", n_samples, rng)
-    xt = _fit_points(target, "target", n_samples, rng)
+    xs = fit_points(source, "source", n_samples, rng)
+    xt = fit_points(target, "target", n_samples, rng)
     if xs.shape[1] != xt.shape[1]:
         raise ValueError(f"source has dimension d={xs.shape[1]} but target has d={xt.shape[1]}")
     return xs, xt
@@ -160,15 +151,17 @@ class EMDMap(BaseMap):
         self.bounds = _box(xs, xt)
         return self
 
-    def transform(self, x):
+    def transform(self, x, *, return_log_det=False):
         """Move points (n, d) with the fitted plan's displacements (see the class notes)."""
+        self._check_log_det(return_log_det)
         self._check_fitted()
         x, restore = to_numpy_io(x, "x", self.d)
         k = min(self.n_neighbors, self.source_.shape[0])
         return restore(_knn_extend(x, self.source_, self.source_image_ - self.source_, self._trees[0], k))
 
-    def inverse_transform(self, y):
+    def inverse_transform(self, y, *, return_log_det=False):
         """The same rule on the transposed plan: target points move to their barycentric pre-images."""
+        self._check_log_det(return_log_det)
         self._check_fitted()
         y, restore = to_numpy_io(y, "y", self.d)
         k = min(self.n_neighbors, self.target_.shape[0])
@@ -235,7 +228,7 @@ class SinkhornMap(BaseMap):
     max_iter : int, Sinkhorn iterations at most; ``tol`` the marginal error to stop at.
     """
 
-    def __init__(self, reg=0.05, *, n_samples=4096, max_iter=2000, tol=1e-6):
+    def __init__(self, *, reg=0.05, n_samples=4096, max_iter=2000, tol=1e-6):
         self.reg = check_float(reg, "reg", minimum=0.0, strict_min=True)
         self.n_samples = check_int(n_samples, "n_samples", minimum=1)
         self.max_iter = check_int(max_iter, "max_iter", minimum=1)
@@ -295,12 +288,14 @@ class SinkhornMap(BaseMap):
         z = self._soft_map((x - self.center_) / self.scale_, knots, log_w, chunk)
         return restore(z * self.scale_ + self.center_)
 
-    def transform(self, x):
+    def transform(self, x, *, return_log_det=False):
         """The entropic map of points (n, d): soft-min barycentre of the target samples."""
+        self._check_log_det(return_log_det)
         return self._apply(x, "x", "target_", "log_v_")
 
-    def inverse_transform(self, y):
+    def inverse_transform(self, y, *, return_log_det=False):
         """The entropic map back: soft-min barycentre of the source samples."""
+        self._check_log_det(return_log_det)
         return self._apply(y, "y", "source_", "log_u_")
 
 
@@ -329,7 +324,7 @@ class SlicedOTMap(BaseMap):
     n_samples : int, points drawn from a Density passed to ``fit``.
     """
 
-    def __init__(self, n_iters=30, n_dirs=None, *, n_quantiles=256, n_samples=4096):
+    def __init__(self, *, n_iters=30, n_dirs=None, n_quantiles=256, n_samples=4096):
         self.n_iters = check_int(n_iters, "n_iters", minimum=1)
         self.n_dirs = None if n_dirs is None else check_int(n_dirs, "n_dirs", minimum=1)
         self.n_quantiles = check_int(n_quantiles, "n_quantiles", minimum=2)
@@ -375,16 +370,18 @@ class SlicedOTMap(BaseMap):
         moved = np.stack([_pwl(p[:, j], src[j], dst[j]) for j in range(rot.shape[1])], axis=1)
         return x + (moved - p) @ rot.T
 
-    def transform(self, x):
+    def transform(self, x, *, return_log_det=False):
         """Replay the fitted steps on points (n, d)."""
+        self._check_log_det(return_log_det)
         self._check_fitted()
         x, restore = to_numpy_io(x, "x", self.d)
         for rot, src, dst in zip(self.rotations_, self.source_knots_, self.target_knots_):
             x = self._step(x, rot, src, dst)
         return restore(x)
 
-    def inverse_transform(self, y):
+    def inverse_transform(self, y, *, return_log_det=False):
         """Undo the steps in reverse order (exact: each 1D table is inverted)."""
+        self._check_log_det(return_log_det)
         self._check_fitted()
         y, restore = to_numpy_io(y, "y", self.d)
         for rot, src, dst in zip(self.rotations_[::-1], self.source_knots_[::-1], self.target_knots_[::-1]):
@@ -407,6 +404,8 @@ class QuantileMap(BaseMap):
     ----------
     n_samples : int, points drawn from a Density passed to ``fit``.
     """
+
+    has_log_det = True
 
     def __init__(self, *, n_samples=4096):
         self.n_samples = check_int(n_samples, "n_samples", minimum=1)
@@ -464,13 +463,15 @@ class LinearGaussianMap(BaseMap):
     n_samples : int, points drawn from a non-Gaussian Density passed to ``fit``.
     """
 
+    has_log_det = True
+
     def __init__(self, *, n_samples=4096):
         self.n_samples = check_int(n_samples, "n_samples", minimum=2)
 
     def _moments(self, obj, name, rng):
         if isinstance(obj, Gaussian):
             return obj.mean.copy(), obj.cov.copy()
-        x = _fit_points(obj, name, self.n_samples, rng)
+        x = fit_points(obj, name, self.n_samples, rng)
         if x.shape[0] < x.shape[1] + 1:
             raise ValueError(f"{name} has {x.shape[0]} points; a covariance in d={x.shape[1]} needs at least "
                              f"{x.shape[1] + 1}")

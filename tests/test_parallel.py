@@ -17,7 +17,8 @@ from iadb_graphics import Gaussian, GridIADBMap, IADBMap  # noqa: E402
 from iadb_graphics.cli.batch import add_batch_arguments, expand_sources, run_batch  # noqa: E402
 from iadb_graphics.color import apply_lut, transfer  # noqa: E402
 from iadb_graphics.io import read_image, write_image  # noqa: E402
-from iadb_graphics.parallel import batch_lut, map_points, transfer_many  # noqa: E402
+from iadb_graphics.color.batch import batch_lut, transfer_many  # noqa: E402
+from iadb_graphics.parallel import map_points  # noqa: E402
 
 FAST_GRID = {"bins": 16, "n_pairs": 4096, "n_steps": 8}  # a small colour grid map: fit in ~0.1 s
 N_IMAGES = 20
@@ -243,11 +244,11 @@ import sys
 sys.modules["dask"] = sys.modules["distributed"] = None
 import argparse, numpy as np
 import iadb_graphics
-from iadb_graphics import parallel
+from iadb_graphics.color import batch
 from iadb_graphics.cli.batch import add_batch_arguments, run_batch
 from iadb_graphics.io import write_image
 write_image({str(tmp_path / 'a.png')!r}, np.full((8, 8, 3), 90, np.uint8))
-summary = parallel.transfer_many([{str(tmp_path / 'a.png')!r}], "#264653,#e76f51", {str(tmp_path / 'out')!r},
+summary = batch.transfer_many([{str(tmp_path / 'a.png')!r}], "#264653,#e76f51", {str(tmp_path / 'out')!r},
                                  method="reinhard", rng=0)
 assert summary[0][1], summary
 p = argparse.ArgumentParser(); add_batch_arguments(p)

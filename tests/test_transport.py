@@ -186,7 +186,7 @@ def test_inverse_cdf_warp_round_trip_and_log_det(rng):
 
 # ----------------------------------------------------------------------------- protocol
 
-MAPS = [lambda: EMDMap(n_samples=300), lambda: SinkhornMap(n_samples=300), lambda: SlicedOTMap(5, n_samples=300),
+MAPS = [lambda: EMDMap(n_samples=300), lambda: SinkhornMap(n_samples=300), lambda: SlicedOTMap(n_iters=5, n_samples=300),
         lambda: QuantileMap(n_samples=300), lambda: LinearGaussianMap(n_samples=300)]
 
 

@@ -106,7 +106,7 @@ def run_batch(sources, palette, args) -> int:
     ``force``; defaults used where absent).
     """
     from .._progress import progress_bar
-    from ..parallel import transfer_many
+    from ..color.batch import transfer_many
 
     out_dir = getattr(args, "out_dir", None)
     closer = None
