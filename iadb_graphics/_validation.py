@@ -146,3 +146,14 @@ def check_path(path, name: str = "path") -> str:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{name} must be a file path, got {describe(path)}")
     return os.fspath(path)
+
+
+def check_bounds(bounds, name: str = "bounds", d: int | None = None) -> np.ndarray:
+    """``bounds`` as a finite float64 ``(d, 2)`` array of ``[low, high]`` rows with low < high."""
+    b = np.array(bounds, dtype=float)
+    shape_ok = b.ndim == 2 and b.shape[1] == 2 and (d is None or b.shape[0] == d)
+    if not shape_ok or not np.all(np.isfinite(b)) or np.any(b[:, 1] <= b[:, 0]):
+        want = "(d, 2)" if d is None else f"({d}, 2)"
+        raise ValueError(f"{name} must be a finite {want} array of [low, high] rows with low < high, "
+                         f"got {describe(bounds)}")
+    return b

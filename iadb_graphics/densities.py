@@ -11,7 +11,7 @@ import math
 import numpy as np
 from scipy import special
 
-from ._validation import as_generator, as_points, check_float, check_int, describe
+from ._validation import as_generator, as_points, check_bounds, check_float, check_int, describe
 
 __all__ = [
     "Density",
@@ -371,9 +371,7 @@ class ImageDensity(Density):
         if not total > 0:
             raise ValueError("image has zero total mass (all pixels are zero"
                              + (" after invert" if invert else "") + "); nothing to sample")
-        domain = np.asarray(domain, dtype=float)
-        if domain.shape != (2, 2) or not np.all(np.isfinite(domain)) or np.any(domain[:, 1] <= domain[:, 0]):
-            raise ValueError(f"domain must be ((x_min, x_max), (y_min, y_max)) with min < max, got {domain.tolist()}")
+        domain = check_bounds(domain, "domain", d=2)
         self.d = 2
         self.domain = domain
         self.mass = mass / total

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._progress import progress_bar
-from .._validation import check_int, check_path, describe
+from .._validation import check_bounds, check_int, check_path, describe
 from .._kernels.interp import grid_nodes, interp, interp_with_jacobian, logabsdet_eye_plus
 from .base import BaseMap, to_numpy_io
 
@@ -60,9 +60,7 @@ class BakedMap(BaseMap):
         d = getattr(map, "d", None)
         if not isinstance(d, (int, np.integer)) or d not in (1, 2, 3):
             raise ValueError(f"map must be a fitted map of dimension 1, 2 or 3, got {describe(map)}")
-        box = np.asarray(map.bounds if bounds is None else bounds, dtype=float)
-        if box.shape != (d, 2) or not np.all(np.isfinite(box)) or np.any(box[:, 1] <= box[:, 0]):
-            raise ValueError(f"bounds must be a finite ({d}, 2) array with low < high, got {describe(box)}")
+        box = check_bounds(map.bounds if bounds is None else bounds, d=d)
         if inverse and not hasattr(map, "inverse_transform"):
             raise ValueError(f"inverse=True needs a map with inverse_transform; {type(map).__name__} has none")
         shape = (resolution,) * d

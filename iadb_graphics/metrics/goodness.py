@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
-from .._validation import as_points, check_float, check_int
+from .._validation import as_points, check_bounds, check_float, check_int
 
 __all__ = ["chi2_test", "Chi2Result", "cell_integrals"]
 
@@ -244,10 +244,7 @@ def cell_integrals(pdf, bounds, bins, subdivisions=None, *, rtol=1e-4, atol=None
     errors : ndarray, (bins,) * d
         Only with ``return_error=True``.
     """
-    bounds = np.asarray(bounds, dtype=float)
-    if bounds.ndim != 2 or bounds.shape[1] != 2 or not np.all(np.isfinite(bounds)) \
-            or np.any(bounds[:, 1] <= bounds[:, 0]):
-        raise ValueError(f"bounds must be a finite (d, 2) array with low < high, got {bounds.tolist()}")
+    bounds = check_bounds(bounds)
     d = bounds.shape[0]
     bins = check_int(bins, "bins", minimum=1)
     if subdivisions is None:
@@ -290,9 +287,7 @@ def chi2_test(samples, pdf, *, bounds, bins=None, subdivisions=None, min_expecte
     """
     samples = as_points(samples, "samples", allow_empty=False)
     n, d = samples.shape
-    bounds = np.asarray(bounds, dtype=float)
-    if bounds.shape != (d, 2) or np.any(bounds[:, 1] <= bounds[:, 0]):
-        raise ValueError(f"bounds must have shape ({d}, 2) with low < high, got {bounds.tolist()}")
+    bounds = check_bounds(bounds, d=d)
     if bins is None:
         bins = int(np.clip(round((n / 20.0) ** (1.0 / d)), 4, 64))
     bins = check_int(bins, "bins", minimum=1)
