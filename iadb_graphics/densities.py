@@ -62,7 +62,15 @@ class Density:
 
 
 class Uniform(Density):
-    """Uniform density on the box ``[low, high]`` (each of length d). Default: the unit square."""
+    """Uniform density on the box ``[low, high]`` (each of length d). Default: the unit square.
+
+    Examples
+    --------
+    >>> from iadb_graphics import Uniform
+    >>> u = Uniform((0, 0, 0), (1, 2, 4))
+    >>> u.sample(5, rng=0).shape, round(float(u.pdf([[0.5, 0.5, 0.5]])[0]), 6)
+    ((5, 3), 0.125)
+    """
 
     def __init__(self, low=(0.0, 0.0), high=(1.0, 1.0)):
         low = np.atleast_1d(np.asarray(low, dtype=float))
