@@ -2,7 +2,7 @@
 
 Each configuration runs in a fresh process (the OpenMP wait policy is read when torch starts its
 thread pool). "loaded" starts one busy-looping process per core for the duration of the run, as a
-build or a second program would. Writes ``benchmarks/results/transform_threads.{csv,md}``.
+build or a second program would. Writes ``benchmarks/results/transform_threads.{csv,md}`` (``--name`` to change), row by row.
 
     python benchmarks/bench_transform_threads.py [--quick]
 """
@@ -26,10 +26,10 @@ from iadb_graphics.maps.iadb import IADBMap
 threads, n, repeats, policy = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 m = IADBMap(train_threads=1).fit(Uniform(), toy2d("moons"), n_iters=20, rng=0, progress=False)
 x = np.random.default_rng(1).random((n, 2))
-if threads > 0:
+if threads > 0:  # a fixed count: bypass the library's choice
+    import iadb_graphics.maps.iadb as iadb
+    iadb.evaluation_threads = lambda device: None
     torch.set_num_threads(threads)
-else:
-    os.environ.pop("IADB_GRAPHICS_TORCH_THREADS", None)
 m.transform(x[:64])  # warm-up
 times = []
 for _ in range(repeats):
@@ -71,6 +71,7 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true")
     p.add_argument("--n", type=int, nargs="+", default=[1024, 16384])
     p.add_argument("--threads", default="1,2,0", help="torch threads to compare (0: the library's default)")
+    p.add_argument("--name", default="transform_threads", help="results file name (without extension)")
     args = p.parse_args(argv)
     sizes = [1024] if args.quick else args.n
     repeats = 3
@@ -80,23 +81,28 @@ def main(argv=None):
     for n, policy, loaded, t in itertools.product(sizes, ("default", "passive"), (False, True), threads):
         median = run_one(t, n, repeats, policy, loaded)
         rows.append({"n": n, "omp_wait_policy": policy, "machine": "loaded" if loaded else "idle",
-                     "torch_threads": t if t else "library default", "median_s": median})
+                     "torch_threads": t if t else "library default", "median_s": median,
+                     "load_average": round(os.getloadavg()[0], 2)})
         print(rows[-1], flush=True)
+        _write(rows, load_before, args.name)  # after every row: a long run that is stopped keeps its rows
+
+
+def _write(rows, load_before, name):
     os.makedirs(RESULTS, exist_ok=True)
-    with open(os.path.join(RESULTS, "transform_threads.csv"), "w", newline="") as f:
+    with open(os.path.join(RESULTS, f"{name}.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    lines = ["| points | OMP_WAIT_POLICY | machine | torch threads | transform (s, median of 3) |",
-             "|---|---|---|---|---|"]
-    lines += [f"| {r['n']} | {r['omp_wait_policy']} | {r['machine']} | {r['torch_threads']} | {r['median_s']:.3f} |"
-              for r in rows]
+    lines = ["| points | OMP_WAIT_POLICY | machine | torch threads | transform (s, median of 3) | load average |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {r['n']} | {r['omp_wait_policy']} | {r['machine']} | {r['torch_threads']} | {r['median_s']:.3f} "
+              f"| {r['load_average']:.1f} |" for r in rows]
     lines += ["", f"{os.cpu_count()} cores; 1-minute load average before the run {load_before:.2f} "
-              "(other programs were running); \"loaded\": one busy-looping process per core; "
+              "(other programs were running, so \"idle\" means no load of ours); \"loaded\": one "
+              "busy-looping process per core added; \"library default\": no thread setting by the caller. "
               "IADBMap defaults, 128 Euler steps."]
-    with open(os.path.join(RESULTS, "transform_threads.md"), "w") as f:
+    with open(os.path.join(RESULTS, f"{name}.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -163,3 +163,68 @@ def test_write_image_refuses_what_the_format_cannot_hold(tmp_path, name, img):
     with pytest.raises(ValueError, match="x"):
         write_image(tmp_path / name, img)
     assert os.listdir(tmp_path) == []
+
+
+# ----------------------------------------------------------------------------- model files
+
+def _tamper(path, edit_header=None, edit_arrays=None):
+    """Rewrite a model file with its header (dict) or arrays (dict) edited."""
+    import json
+
+    with np.load(path, allow_pickle=False) as data:
+        payload = {k: data[k] for k in data.files}
+    header = json.loads(bytes(payload["header"]).decode())
+    if edit_header:
+        edit_header(header)
+    if edit_arrays:
+        edit_arrays(payload)
+    payload["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    with open(path, "wb") as f:
+        np.savez(f, **payload)
+
+
+@pytest.fixture(scope="module")
+def saved_mlp(tmp_path_factory):
+    from iadb_graphics.densities import Uniform, toy2d
+    from iadb_graphics.maps.iadb import IADBMap
+
+    path = tmp_path_factory.mktemp("model") / "m.npz"
+    IADBMap(width=8, depth=1).fit(Uniform(), toy2d("moons"), n_iters=3, rng=0, progress=False).save(path)
+    return path
+
+
+@pytest.mark.parametrize("tamper, match", [
+    (dict(edit_arrays=lambda a: a.__setitem__(next(k for k in a if k.startswith("a_")),
+                                             np.full_like(a[next(k for k in a if k.startswith("a_"))], np.nan))),
+     "NaN or infinite"),
+    (dict(edit_header=lambda h: h["meta"].__setitem__("scale", float("nan"))), "NaN"),
+    (dict(edit_header=lambda h: h["meta"].__setitem__("center", [float("inf"), 0.0])), "Infinity"),
+    (dict(edit_header=lambda h: h.__setitem__("fitted", False)), "not fitted"),
+    (dict(edit_header=lambda h: h["meta"].__setitem__("fitted", False)), "not fitted"),
+])
+def test_tampered_model_files_are_refused(tmp_path, saved_mlp, tamper, match):
+    import shutil
+
+    from iadb_graphics.io import ModelFileError
+    from iadb_graphics.maps.iadb import IADBMap
+
+    path = tmp_path / "t.npz"
+    shutil.copy(saved_mlp, path)
+    IADBMap.load(path)  # the untouched copy loads
+    _tamper(path, **tamper)
+    with pytest.raises(ModelFileError, match=match) as info:
+        IADBMap.load(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_complex_points_are_refused_not_truncated(tmp_path):
+    np.save(tmp_path / "c.npy", np.ones((3, 2)) * (1 + 1j))
+    with pytest.raises(TypeError, match=r"c\.npy.*real numbers"):
+        read_points(tmp_path / "c.npy")
+
+
+def test_empty_text_points_file_is_one_line_without_warning(tmp_path, recwarn):
+    (tmp_path / "e.txt").write_text("")
+    with pytest.raises(ValueError, match=r"e\.txt.*no numbers"):
+        read_points(tmp_path / "e.txt")
+    assert len(recwarn) == 0

@@ -14,13 +14,19 @@ import signal
 import sys
 import threading
 
-__all__ = ["UsageError", "command", "one_line", "interrupted", "deferred_interrupts"]
+__all__ = ["UsageError", "command", "one_line", "interrupted", "deferred_interrupts", "at_least"]
 
 _STATE = {"interrupted": False}
 
 
 class UsageError(ValueError):
     """Bad command-line input: reported in one line, exit code 2."""
+
+
+def at_least(flag: str, value, minimum) -> None:
+    """Refuse ``value`` of option ``flag`` when it is below ``minimum`` (None: not given, accepted)."""
+    if value is not None and value < minimum:
+        raise UsageError(f"{flag} must be >= {minimum}, got {value}")
 
 
 def one_line(exc) -> str:

@@ -18,7 +18,7 @@ __all__ = ["register", "run_color_transfer", "run_apply_lut"]
 _HEX_LIST = re.compile(r"^\s*#?[0-9a-fA-F]{3}([0-9a-fA-F]{3})?(\s*,\s*#?[0-9a-fA-F]{3}([0-9a-fA-F]{3})?)*\s*$")
 
 
-from ._command import UsageError, command
+from ._command import UsageError, at_least, command
 from ._outputs import Outputs
 from .batch import add_batch_arguments, run_batch
 
@@ -126,8 +126,7 @@ def _run_single(args) -> int:
         raise UsageError(f"--strength must lie in [0, 1], got {args.strength}")
     if not 2 <= args.lut_size <= 256:
         raise UsageError(f"--lut-size must lie in 2..256, got {args.lut_size}")
-    if args.seed is not None and args.seed < 0:
-        raise UsageError(f"--seed must be >= 0, got {args.seed}")
+    at_least("--seed", args.seed, 0)
     source = _read(args.source, "SOURCE")
     if os.path.exists(args.palette):
         pal = _read(args.palette, "PALETTE")

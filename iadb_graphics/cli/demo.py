@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from ._command import UsageError, command
+from ._command import UsageError, at_least, command
 from ._outputs import Outputs
 
 __all__ = ["register", "run_demo", "demo_pairs"]
@@ -142,8 +142,7 @@ def _write_results(outputs, rows, gallery, paths, trips, plot_maps, echo):
 def _cmd(args):
     t0 = time.perf_counter()
     methods = ("grid", "mlp") if args.method == "both" else (args.method,)
-    if args.seed < 0:
-        raise UsageError(f"--seed must be >= 0, got {args.seed}")
+    at_least("--seed", args.seed, 0)
     if args.device is not None:
         if "mlp" not in methods:
             raise UsageError(f"--device is only used by the MLP maps, got --method {args.method}")

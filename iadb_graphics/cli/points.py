@@ -10,7 +10,7 @@ import argparse
 import sys
 import time
 
-from ._command import UsageError, command
+from ._command import UsageError, at_least, command
 from ._density import CONVENTIONS
 from ._outputs import POINT_EXTENSIONS, Outputs
 
@@ -68,12 +68,9 @@ def check_arguments(args) -> None:
     """Refuse bad option values, naming the flag (before any work)."""
     from ._resources import require_memory
 
-    if args.n < 0:
-        raise UsageError(f"--n must be >= 0, got {args.n}")
-    if args.d < 1:
-        raise UsageError(f"--d must be >= 1, got {args.d}")
-    if args.seed < 0:
-        raise UsageError(f"--seed must be >= 0, got {args.seed}")
+    for flag, value, minimum in (("--n", args.n, 0), ("--d", args.d, 1), ("--seed", args.seed, 0),
+                                 ("--iters", args.iters, 0), ("--dirs", args.dirs, 1)):
+        at_least(flag, value, minimum)
     if args.plot is not None and args.d != 2:
         raise UsageError(f"--plot needs 2D points, got --d {args.d}")
     if args.density is not None and args.kind != "bluenoise":
@@ -86,13 +83,20 @@ def check_arguments(args) -> None:
         raise UsageError("--keep-aspect needs --density")
     if args.kind == "poisson" and args.d != 2:
         raise UsageError(f"--kind poisson supports --d 2 only, got --d {args.d}")
-    if args.kind == "bluenoise":
-        if args.iters < 0:
-            raise UsageError(f"--iters must be >= 0, got {args.iters}")
-        if args.dirs < 1:
-            raise UsageError(f"--dirs must be >= 1, got {args.dirs}")
     require_memory(memory_estimate(args.kind, args.n, args.d, args.iters, args.dirs, args.density is not None),
                    f"--n {args.n}")
+
+
+def _progress_option(func) -> dict:
+    """``{"progress": None}`` (a bar on a terminal) for a generator that can report progress; else a
+    one-line notice on a terminal, so that a long run does not look stuck."""
+    import inspect
+
+    if "progress" in inspect.signature(func).parameters:
+        return {"progress": None}
+    if sys.stderr.isatty():
+        print(f"{PROG}: computing ...", file=sys.stderr)
+    return {}
 
 
 @command(PROG)
@@ -116,7 +120,7 @@ def run(args) -> int:
                                           keep_aspect=args.keep_aspect)
             bounds = density.domain
         pts = pointsets.sot_blue_noise(args.n, d=args.d, n_iters=args.iters, n_dirs=args.dirs,
-                                       density=density, rng=args.seed)
+                                       density=density, rng=args.seed, **_progress_option(pointsets.sot_blue_noise))
     elif args.kind == "poisson":
         pts = pointsets.poisson_disk(args.n, rng=args.seed)
     else:

@@ -10,7 +10,7 @@ import argparse
 import sys
 import time
 
-from ._command import UsageError, command
+from ._command import UsageError, at_least, command
 from ._density import CONVENTIONS
 from ._outputs import POINT_EXTENSIONS, Outputs
 from .points import KINDS
@@ -68,16 +68,11 @@ def check_arguments(args) -> None:
     """Refuse bad option values, naming the flag (before any work)."""
     from ._resources import require_memory
 
-    if args.resolution < 1:
-        raise UsageError(f"--resolution must be >= 1, got {args.resolution}")
-    if args.max_size < 0:
-        raise UsageError(f"--max-size must be >= 0, got {args.max_size}")
-    if args.seed < 0:
-        raise UsageError(f"--seed must be >= 0, got {args.seed}")
+    for flag, value, minimum in (("--resolution", args.resolution, 1), ("--max-size", args.max_size, 0),
+                                 ("--seed", args.seed, 0), ("--iters", args.iters, 1)):
+        at_least(flag, value, minimum)
     if not args.gamma > 0 or args.gamma == float("inf"):
         raise UsageError(f"--gamma must be a finite number > 0, got {args.gamma}")
-    if args.iters is not None and args.iters < 1:
-        raise UsageError(f"--iters must be >= 1, got {args.iters}")
     if args.iters is not None and args.method not in ("mlp", "grid", "mesh"):
         raise UsageError(f"--iters is only used by the fitted methods (mlp, grid, mesh), got --method {args.method}")
     if args.device is not None and args.method != "mlp":
