@@ -41,7 +41,11 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    return args.func(args)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:  # a handler without its own (batch mode with Dask)
+        print(f"iadb-graphics {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

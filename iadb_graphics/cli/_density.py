@@ -10,7 +10,7 @@ import numpy as np
 
 from ._command import UsageError
 
-__all__ = ["image_density", "aspect_size", "CONVENTIONS"]
+__all__ = ["image_density", "aspect_size", "stretch_note", "CONVENTIONS"]
 
 #: One sentence for ``--help``.
 CONVENTIONS = ("Coordinates: the unit square, y up (the image's top row is at y = 1); a non-square image "
@@ -46,3 +46,12 @@ def image_density(path, flag: str, *, invert=False, gamma=1.0, max_size=None, ke
 def aspect_size(height: int, width: int) -> tuple[float, float]:
     """``(width, height)`` of the box that keeps an image's aspect ratio, its longer side 1."""
     return (1.0, height / width) if width >= height else (width / height, 1.0)
+
+
+def stretch_note(density, keep_aspect: bool) -> str:
+    """``"; image W×H stretched onto the unit square ..."`` for a non-square image without
+    ``--keep-aspect``; empty otherwise (to end a summary line)."""
+    if keep_aspect or density.width == density.height:
+        return ""
+    return (f"; the {density.width}x{density.height}-pixel density was stretched onto the unit square "
+            "(--keep-aspect keeps its shape)")

@@ -11,7 +11,7 @@ import sys
 import time
 
 from ._command import UsageError, at_least, command
-from ._density import CONVENTIONS
+from ._density import CONVENTIONS, stretch_note
 from ._outputs import POINT_EXTENSIONS, Outputs
 
 PROG = "iadb-graphics points"
@@ -132,6 +132,7 @@ def run(args) -> int:
 
             plot_points(pts, outputs.stage("--plot"), title=args.kind + (" (adapted)" if args.density else ""),
                         bounds=bounds)
+    note = stretch_note(density, args.keep_aspect) if args.density is not None else ""
     print(f"wrote {len(pts)} {args.kind} points (d={pts.shape[1]}) to {', '.join(outputs.paths)} "
-          f"in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+          f"in {time.perf_counter() - t0:.1f} s{note}", file=sys.stderr)
     return 0

@@ -11,7 +11,7 @@ import sys
 import time
 
 from ._command import UsageError, at_least, command
-from ._density import CONVENTIONS
+from ._density import CONVENTIONS, stretch_note
 from ._outputs import POINT_EXTENSIONS, Outputs
 from .points import KINDS
 
@@ -158,5 +158,5 @@ def run(args) -> int:
                 density.mass, domain=((0.0, box[0]), (0.0, box[1])))
             plot_warp(points * box, warped, pdf, shown, outputs.stage("--plot"), title=f"{args.method} warp")
     print(f"wrote {len(warped)} points warped by {args.method} onto {args.target} to {', '.join(outputs.paths)} "
-          f"in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+          f"in {time.perf_counter() - t0:.1f} s{stretch_note(density, args.keep_aspect)}", file=sys.stderr)
     return 0
