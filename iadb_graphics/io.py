@@ -430,8 +430,8 @@ def load_model(path, kind: str) -> tuple[dict, dict]:
                                      f"this version reads {MODEL_VERSION}")
             if header.get("kind") != kind:
                 raise ModelFileError(f"model file {path!r} holds a {header.get('kind')!r}, not a {kind!r}")
-            if header.get("fitted", True) is not True or (isinstance(header.get("meta"), dict)
-                                                           and header["meta"].get("fitted", True) is not True):
+            meta_fitted = header["meta"].get("fitted", True) if isinstance(header.get("meta"), dict) else True
+            if header.get("fitted", True) is not True or meta_fitted is False or meta_fitted is None:
                 raise ModelFileError(f"model file {path!r}: its header says the model is not fitted")
             arrays = {}
             for key, (shape, dtype) in header["arrays"].items():

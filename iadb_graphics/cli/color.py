@@ -13,14 +13,13 @@ import time
 
 import numpy as np
 
-__all__ = ["register", "run_color_transfer", "run_apply_lut"]
-
-_HEX_LIST = re.compile(r"^\s*#?[0-9a-fA-F]{3}([0-9a-fA-F]{3})?(\s*,\s*#?[0-9a-fA-F]{3}([0-9a-fA-F]{3})?)*\s*$")
-
-
 from ._command import UsageError, at_least, command
 from ._outputs import Outputs
 from .batch import add_batch_arguments, run_batch
+
+__all__ = ["register", "run_color_transfer", "run_apply_lut"]
+
+_HEX_LIST = re.compile(r"^\s*#?[0-9a-fA-F]{3}([0-9a-fA-F]{3})?(\s*,\s*#?[0-9a-fA-F]{3}([0-9a-fA-F]{3})?)*\s*$")
 
 
 def register(subparsers) -> None:
