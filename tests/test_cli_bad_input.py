@@ -268,3 +268,31 @@ def test_ctrl_c_in_a_real_process_stops_at_once_and_writes_nothing(tmp_path):
     assert proc.returncode in (130, -signal.SIGINT), rest
     assert "Traceback" not in rest
     assert os.listdir(tmp_path) == []
+
+
+def test_commit_restores_every_target_when_a_move_fails(tmp_path, monkeypatch):
+    """The last step, moving staged files into place, is all or nothing too."""
+    from iadb_graphics.cli import _outputs
+    from iadb_graphics.cli._outputs import Outputs
+
+    for name in ("a.npy", "b.npy"):
+        (tmp_path / name).write_bytes(b"old " + name.encode())
+    before = _snapshot(tmp_path)
+    outputs = Outputs(force=True)
+    outputs.add("-o", tmp_path / "a.npy", (".npy",))
+    outputs.add("--pdf", tmp_path / "b.npy", (".npy",))
+    real_replace = os.replace
+
+    def failing_replace(src, dst):
+        if os.path.basename(str(src)).startswith(".iadb-partial-") and str(dst).endswith("b.npy"):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(_outputs.os, "replace", failing_replace)
+    with pytest.raises(ValueError, match="No space left") as info:
+        with outputs.writing():
+            for flag in ("-o", "--pdf"):
+                with open(outputs.stage(flag), "wb") as f:
+                    f.write(b"new")
+    assert "partial" not in str(info.value)
+    assert _snapshot(tmp_path) == {k: v for k, v in before.items()}  # contents back, no staging or backup file

@@ -16,8 +16,15 @@ from ._outputs import POINT_EXTENSIONS, Outputs
 from .points import KINDS
 
 PROG = "iadb-graphics warp"
+def _default_method() -> str:
+    from .. import warps
+
+    # the package's own default warp when it names one; inverse-cdf is exact on every image
+    return getattr(warps, "DEFAULT_WARP_METHOD", "inverse-cdf")
+
+
 #: The warp used when ``--method`` is not given: exact, and defined for every image.
-DEFAULT_METHOD = "inverse-cdf"
+DEFAULT_METHOD = _default_method()
 _DESCRIPTION = ("Warp points of the unit square onto an image's luminance (brighter = denser) and write the "
                 "warped points and, with --pdf, the exact pdf at each of them. " + CONVENTIONS)
 
