@@ -21,13 +21,15 @@ __all__ = ["ContinuousCDFWarp", "band_widths"]
 
 
 def band_widths(cond_mass, continuity=1.0):
-    """Bottom and top widths of the trapezoids of every band (the warp's whole construction).
+    """Widths of every pixel's preimage at the bottom, middle and top of its band.
 
-    Band k's conditional masses ``c = cond_mass[k]`` (rows sum to 1) fix each trapezoid's mean
-    width; its bottom widths are ``b = θ · top_{k-1} + (1 − θ) · c`` (``top_{k-1}``: the top widths
-    of the band below, which makes the warp continuous across the band boundary when θ = 1) and
-    its top widths ``2c − b``. θ ∈ [0, ``continuity``] is the largest value that keeps every
-    width in ``[0, 2c]`` (a width is zero exactly where the pixel's mass is zero).
+    Band k's conditional masses ``c_k = cond_mass[k]`` (rows sum to 1) fix the mean width of
+    each preimage (``(bottom + 2 mid + top) / 4 == c_k``). At the boundary between bands k − 1 and
+    k both sides use the widths ``λ s + (1 − λ) c`` (their own ``c``), where
+    ``s = min(c_{k-1}, c_k) / S`` with ``S = Σ min(c_{k-1}, c_k)`` (one minus the total variation
+    distance of the two rows) and ``λ = min(continuity, S / (1 − S))``: with λ = 1 both bands
+    share the boundary and the warp is continuous across it; the cap keeps every width
+    non-negative (bottom and top at most ``2 c``), and a pixel of zero mass has zero width.
 
     Parameters
     ----------
@@ -36,31 +38,30 @@ def band_widths(cond_mass, continuity=1.0):
 
     Returns
     -------
-    bottom, top : arrays (K, W) of widths; ``(bottom + top) / 2 == cond_mass``.
-    theta : array (K,), the blend used in each band (1 = continuous with the band below).
+    bottom, mid, top : arrays (K, W) of widths.
+    lam : array (K - 1,), the blend at each interior band boundary (1 = continuous there).
     """
     c = np.asarray(cond_mass, dtype=float)
-    k_bands, w = c.shape
-    bottom = np.empty_like(c)
-    top = np.empty_like(c)
-    theta = np.zeros(k_bands)
-    prev = c[0]
-    for k in range(k_bands):
-        ck = c[k]
-        d = prev - ck  # bottom = ck + θ d must stay in [0, 2 ck]
-        lim = continuity
-        big = np.abs(d) > 0
-        if np.any(big):
-            ratio = ck[big] / np.abs(d[big])
-            lim = min(lim, float(ratio.min()))
-        th = max(0.0, lim)
-        b = ck + th * d
-        b[ck <= 0] = 0.0
-        b = np.clip(b, 0.0, 2 * ck)
-        t = np.clip(2 * ck - b, 0.0, 2 * ck)
-        bottom[k], top[k], theta[k] = b, t, th
-        prev = t
-    return bottom, top, theta
+    low = np.minimum(c[:-1], c[1:])
+    share = low.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lam = np.where(share >= 0.5, 1.0, share / (1.0 - share))
+        shared = np.where(share[:, None] > 0, low / np.where(share > 0, share, 1.0)[:, None], 0.0)
+    lam = np.minimum(lam, continuity)
+    bottom = c.copy()
+    top = c.copy()
+    bottom[1:] = lam[:, None] * shared + (1 - lam[:, None]) * c[1:]
+    top[:-1] = lam[:, None] * shared + (1 - lam[:, None]) * c[:-1]
+    bottom = np.clip(bottom, 0.0, 2 * c)
+    top = np.clip(top, 0.0, 2 * c)
+    mid = np.maximum(0.5 * (4 * c - bottom - top), 0.0)
+    return bottom, mid, top, lam
+
+
+def _positions(widths):
+    """Boundary positions (K, W + 1) from widths (K, W): cumulative sums from 0, ending at exactly 1."""
+    pos = np.concatenate([np.zeros((widths.shape[0], 1)), np.cumsum(widths, axis=1)], axis=1)
+    return pos / pos[:, -1:]
 
 
 class ContinuousCDFWarp(BaseMap):
@@ -98,12 +99,9 @@ class ContinuousCDFWarp(BaseMap):
         self.band_y0_ = cdf[:-1].copy()
         self.band_dy_ = np.diff(cdf)
         cond = mass[self.rows_] / mass[self.rows_].sum(axis=1, keepdims=True)
-        wb, wt, self.theta_ = band_widths(cond, self.continuity)
-        zero = np.zeros((len(self.rows_), 1))
-        self.bottom_ = np.concatenate([zero, np.cumsum(wb, axis=1)], axis=1)
-        self.top_ = np.concatenate([zero, np.cumsum(wt, axis=1)], axis=1)
-        self.bottom_ /= self.bottom_[:, -1:]
-        self.top_ /= self.top_[:, -1:]
+        widths = band_widths(cond, self.continuity)
+        self.lam_ = widths[3]
+        self.bottom_, self.mid_, self.top_ = (_positions(w) for w in widths[:3])
         self.last_col_ = np.array([np.nonzero(r > 0)[0][-1] for r in cond], dtype=np.int64)
         self.band_of_row_ = np.full(mass.shape[0], -1, dtype=np.int64)
         self.band_of_row_[self.rows_] = np.arange(len(self.rows_))
@@ -116,25 +114,21 @@ class ContinuousCDFWarp(BaseMap):
         return self
 
     def transform(self, u, *, return_log_det=False):
-        """Warp ``u`` (n, 2) in [0, 1]² to points of the domain; optionally log|det ∂T/∂u| (n,)."""
-        from .._kernels.bands import band_transform
+        """Warp ``u`` (n, 2) in [0, 1]² to points of the domain; optionally log|det ∂T/∂u| (n,) (Numba)."""
+        from .._kernels.bands import band_warp
 
         u, restore = to_numpy_io(u, "u", 2)
         if u.size and not (u.min() >= 0.0 and u.max() <= 1.0):
             raise ValueError(f"u must lie in [0, 1]^2, got values in [{np.nanmin(u):g}, {np.nanmax(u):g}]"
                              + (" and NaN" if np.isnan(u).any() else ""))
-        out = np.empty_like(u)
-        pix = np.empty(u.shape, dtype=np.int64)
-        band_transform(self.band_y0_, self.band_dy_, self.bottom_, self.top_, self.last_col_,
-                       np.ascontiguousarray(u), out, pix)
-        row = self.rows_[pix[:, 1]]
         dens = self.density
-        x = np.empty_like(u)
-        x[:, 0] = dens.domain[0, 0] + out[:, 0] * dens.cell[0]
-        x[:, 1] = dens.domain[1, 0] + (row + (out[:, 1] - pix[:, 1])) * dens.cell[1]
+        y = np.empty_like(u)
+        log_det = np.empty(len(u))
+        band_warp(self.band_y0_, self.band_dy_, self.bottom_, self.mid_, self.top_, self.last_col_, self.rows_,
+                  self._log_pdf_pixel, dens.domain[:, 0], dens.cell, np.ascontiguousarray(u), y, log_det)
         if return_log_det:
-            return restore(x), restore(-self._log_pdf_pixel[row, pix[:, 0]])
-        return restore(x)
+            return restore(y), restore(log_det)
+        return restore(y)
 
     def inverse_transform(self, x):
         """Exact inverse: points (n, 2) in pixels of positive mass → ``u`` (n, 2) in [0, 1]²."""
@@ -155,7 +149,7 @@ class ContinuousCDFWarp(BaseMap):
         pix = np.stack([ij[:, 0], band], axis=1)
         frac = np.clip(g - ij, 0.0, 1.0)
         u = np.empty_like(x)
-        band_inverse(self.band_y0_, self.band_dy_, self.bottom_, self.top_, pix, frac, u)
+        band_inverse(self.band_y0_, self.band_dy_, self.bottom_, self.mid_, self.top_, pix, frac, u)
         return restore(u)
 
     def pdf(self, x):
@@ -173,4 +167,4 @@ class ContinuousCDFWarp(BaseMap):
 
     def __repr__(self):
         return (f"ContinuousCDFWarp({self.density.width}x{self.density.height} image, "
-                f"continuous across {float(np.mean(self.theta_ >= self.continuity)):.0%} of the bands)")
+                f"continuous across {float(np.mean(self.lam_ >= 1)) if len(self.lam_) else 1.0:.0%} of the band boundaries)")
