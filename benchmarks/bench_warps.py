@@ -181,24 +181,26 @@ def point_sets(ns, trials, rng, sot_iters, blue_bases):
 
 # ----------------------------------------------------------------------------- warps
 
+def make(name, dens, rng, quick):
+    """(warp or None, build seconds, failure message or "") with the defaults users get."""
+    t0 = time.perf_counter()
+    try:
+        if name.startswith("mitsuba-"):
+            w = MitsubaWarp(dens, name[len("mitsuba-"):])
+        elif name == "mesh":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                w = make_warp("mesh", dens, rng=rng, map_kwargs={"n_pairs": 1 << 16} if quick else None)
+        else:
+            w = make_warp(name, dens)
+    except ValueError as exc:  # e.g. the mesh folds over: reported, not hidden
+        return None, time.perf_counter() - t0, str(exc).split(";")[0][:120]
+    return w, time.perf_counter() - t0, ""
+
+
 def build_warps(dens, rng, quick):
-    """name → (warp or None, build seconds, failure message or "")."""
-    out = {}
-    for name in OURS + PEERS:
-        t0 = time.perf_counter()
-        try:
-            if name.startswith("mitsuba-"):
-                w = MitsubaWarp(dens, name[len("mitsuba-"):])
-            elif name == "mesh":
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    w = make_warp("mesh", dens, rng=rng, map_kwargs={"n_pairs": 1 << 16} if quick else None)
-            else:
-                w = make_warp(name, dens)
-            out[name] = (w, time.perf_counter() - t0, "")
-        except ValueError as exc:  # e.g. the mesh folds over: reported, not hidden
-            out[name] = (None, time.perf_counter() - t0, str(exc).split(";")[0][:120])
-    return out
+    """name → :func:`make`'s triple for every warp."""
+    return {name: make(name, dens, rng, quick) for name in OURS + PEERS}
 
 
 def claimed_pdf(w):
@@ -214,21 +216,11 @@ def timings(quick):
     rng = np.random.default_rng(5)
     rows = []
     for name in OURS + PEERS:
-        t0 = time.perf_counter()
-        try:
-            if name.startswith("mitsuba-"):
-                w = MitsubaWarp(dens, name[len("mitsuba-"):])
-            elif name == "mesh":
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    w = make_warp("mesh", dens, rng=rng, map_kwargs={"n_pairs": 1 << 16} if quick else None)
-            else:
-                w = make_warp(name, dens)
-        except ValueError as exc:
-            rows.append({"warp": name, "build_512_s": time.perf_counter() - t0, "ns_per_sample": float("nan"),
-                         "Msamples_per_s": float("nan"), "note": str(exc).split(";")[0][:80]})
+        w, build, fail = make(name, dens, rng, quick)
+        if w is None:
+            rows.append({"warp": name, "build_512_s": build, "ns_per_sample": float("nan"),
+                         "Msamples_per_s": float("nan"), "note": fail[:80]})
             continue
-        build = time.perf_counter() - t0
         n = 20000 if name.startswith("mitsuba-") else (1 << 20)
         u = rng.random((n, 2))
         warp(u[:1000], w)  # compile / warm up

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_generator, check_float, check_int, describe
+from .._validation import check_float, describe
 from ..densities import ImageDensity
-from ..maps.base import BaseMap, to_numpy_io
+from ..maps.base import to_numpy_io
+from .image import ExactImageWarp
 
 __all__ = ["ContinuousCDFWarp", "band_widths"]
 
@@ -64,7 +65,7 @@ def _positions(widths):
     return pos / pos[:, -1:]
 
 
-class ContinuousCDFWarp(BaseMap):
+class ContinuousCDFWarp(ExactImageWarp):
     r"""Pixel-exact warp of [0, 1)² onto an image density, continuous across rows (trapezoid bands).
 
     ``u[:, 1]`` picks a row band through the marginal CDF of the row masses (rows ordered from
@@ -106,12 +107,7 @@ class ContinuousCDFWarp(BaseMap):
         self.band_of_row_ = np.full(mass.shape[0], -1, dtype=np.int64)
         self.band_of_row_[self.rows_] = np.arange(len(self.rows_))
         self._log_pdf_pixel = np.log(np.where(mass > 0, image_density.density_grid()[::-1], 1.0))
-        self.d = 2
         self.bounds = image_density.domain.copy()
-
-    def fit(self, source=None, target=None, *, rng=None, progress=None):
-        """Nothing to fit (the warp is defined by the image); returns ``self``."""
-        return self
 
     def transform(self, u, *, return_log_det=False):
         """Warp ``u`` (n, 2) in [0, 1]² to points of the domain; optionally log|det ∂T/∂u| (n,) (Numba)."""
@@ -151,19 +147,6 @@ class ContinuousCDFWarp(BaseMap):
         u = np.empty_like(x)
         band_inverse(self.band_y0_, self.band_dy_, self.bottom_, self.mid_, self.top_, pix, frac, u)
         return restore(u)
-
-    def pdf(self, x):
-        """The warp's pdf at points (n, 2) of the domain: exactly the image density's pdf."""
-        return self.density.pdf(x)
-
-    def log_pdf(self, x):
-        """Log of :meth:`pdf`."""
-        return self.density.log_pdf(x)
-
-    def sample(self, n, *, rng=None):
-        """``n`` warped uniform samples (n, 2)."""
-        n = check_int(n, "n", minimum=0)
-        return self.transform(as_generator(rng).random((n, 2)))
 
     def __repr__(self):
         return (f"ContinuousCDFWarp({self.density.width}x{self.density.height} image, "
