@@ -1,13 +1,13 @@
-"""A pixel-exact warp that is continuous across the rows of the image: trapezoid bands.
+"""A pixel-exact warp that is continuous across the rows of the image: broken-line band boundaries.
 
 pbrt's inverse CDF picks a row, then a column through that row's own conditional CDF, so the
 warp jumps sideways at every row boundary by the difference of two neighbouring conditional
 CDFs. :class:`ContinuousCDFWarp` keeps the row marginal (the bands of ``u_y``) but draws the
-boundary between two pixel columns of a band as a *slanted* segment whose lower end is the
-upper end of the same boundary in the band below. Each pixel's preimage becomes a trapezoid of
-exactly the pixel's mass, mapped onto the pixel with a constant Jacobian, so the pdf is still
-exactly the image density and the inverse is closed form, while the map stays continuous
-across rows wherever the slanted boundaries can be chained.
+boundary between two pixel columns inside a band as a broken line (bottom, middle, top) whose
+lower end is the upper end of the same boundary in the band below. Each pixel's preimage keeps
+exactly the pixel's mass and is mapped onto the pixel with a constant Jacobian, so the pdf is
+still exactly the image density and the inverse is closed form, while the map is continuous
+across every band boundary where the two rows can share their boundary points.
 """
 from __future__ import annotations
 
@@ -66,23 +66,28 @@ def _positions(widths):
 
 
 class ContinuousCDFWarp(ExactImageWarp):
-    r"""Pixel-exact warp of [0, 1)² onto an image density, continuous across rows (trapezoid bands).
+    r"""Pixel-exact warp of [0, 1)² onto an image density, continuous across rows where it can be.
 
     ``u[:, 1]`` picks a row band through the marginal CDF of the row masses (rows ordered from
-    the bottom of the image, rows of zero mass skipped) exactly as pbrt's ``PiecewiseConstant2D``;
-    inside a band the preimage of each pixel is a trapezoid of area equal to the pixel's mass
-    whose slanted sides continue the sides of the trapezoids in the band below (see
-    :func:`band_widths`). A point at height ``t`` of its band and position ``s`` across the
-    trapezoid's width at that height goes to ``fy = A(t) / A(1)`` (``A``: trapezoid area below
-    ``t``) and ``fx = s`` inside the pixel: the Jacobian is constant on the trapezoid, so the pdf
-    is exactly :meth:`ImageDensity.pdf <iadb_graphics.densities.ImageDensity.pdf>` and
+    the bottom of the image, rows of zero mass skipped) exactly as pbrt's ``PiecewiseConstant2D``.
+    Inside a band, at local height ``t``, the boundary between columns ``i − 1`` and ``i`` sits at
+    a position piecewise linear in ``t`` through the band's bottom, middle and top boundary
+    points (:func:`band_widths`); the region between two boundaries, of area equal to the
+    pixel's mass, is the pixel's preimage. A point at height ``t`` and at fraction ``s`` of the
+    region's width at that height goes to ``fy = A(t) / A(1)`` (``A``: the region's area below
+    ``t``) and ``fx = s`` inside the pixel: the Jacobian is constant on the region, so the pdf is
+    exactly :meth:`ImageDensity.pdf <iadb_graphics.densities.ImageDensity.pdf>` and
     log|det ∂T/∂u| = −log pdf(T(u)). The inverse solves one quadratic per point.
+
+    The map is continuous across a band boundary where the two rows share their boundary
+    points (``lam_ == 1``); inside a band it can jump by less than one pixel vertically across a
+    column boundary (the two neighbours' ``A`` differ).
 
     Parameters
     ----------
     image_density : ImageDensity
     continuity : float in [0, 1], default 1
-        Upper bound of the blend θ of :func:`band_widths`; 0 reproduces ``InverseCDFWarp``.
+        Upper bound of the blend λ of :func:`band_widths`; 0 reproduces ``InverseCDFWarp``.
     """
 
     def __init__(self, image_density, *, continuity=1.0):
