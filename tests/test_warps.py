@@ -362,7 +362,7 @@ def cli_files(tmp_path, rng):
     return tmp_path
 
 
-@pytest.mark.parametrize("method", ["inverse-cdf", "hierarchical"])
+@pytest.mark.parametrize("method", ["inverse-cdf", "hierarchical", "continuous-cdf"])
 def test_cli_warp_writes_points_pdf_and_plot(cli_files, method):
     from iadb_graphics.cli import main
 
