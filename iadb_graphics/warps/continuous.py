@@ -112,6 +112,7 @@ class ContinuousCDFWarp(ExactImageWarp):
         self.band_of_row_ = np.full(mass.shape[0], -1, dtype=np.int64)
         self.band_of_row_[self.rows_] = np.arange(len(self.rows_))
         self._log_pdf_pixel = np.log(np.where(mass > 0, image_density.density_grid()[::-1], 1.0))
+        self.d = 2
         self.bounds = image_density.domain.copy()
 
     def transform(self, u, *, return_log_det=False):

@@ -20,9 +20,15 @@ __all__ = ["InverseCDFWarp", "HierarchicalWarp", "ExactImageWarp"]
 
 
 class ExactImageWarp(BaseMap):
-    """Common part of the warps of [0, 1]² whose pdf is the image density itself (no fitting)."""
+    """Common part of the warps of [0, 1]² whose pdf is the image density itself (no fitting).
 
-    d = 2
+    Subclasses set ``density``, ``d = 2`` and ``bounds`` in ``__init__``: they are ready to use.
+    """
+
+    #: ``transform(u, return_log_det=True)`` gives the exact log|det| (= −log pdf).
+    has_log_det = True
+    #: ``inverse_transform`` is exact.
+    has_inverse = True
 
     def fit(self, source=None, target=None, *, rng=None, progress=None):
         """Nothing to fit (the warp is defined by the image); returns ``self``."""
