@@ -170,9 +170,10 @@ class HierarchicalWarp:
         for _ in range(self.levels):
             m = m[0::2, 0::2] + m[1::2, 0::2] + m[0::2, 1::2] + m[1::2, 1::2]
             self._mip.insert(0, m)
-        # the kernel's flat pyramid and the log-density of the finest level
-        self._flat = np.concatenate([m.ravel() for m in self._mip])
-        self._offsets = np.concatenate([[0], np.cumsum([m.size for m in self._mip])]).astype(np.int64)
+        # the kernel's split table and the log-density of the finest level
+        from .._kernels.hierarchical import split_table
+
+        self._splits, self._offsets = split_table(self._mip)
         with np.errstate(divide="ignore"):
             self._log_pdf = np.log(self._mip[-1] / (image_density.cell[0] * image_density.cell[1]))
 
@@ -187,7 +188,7 @@ class HierarchicalWarp:
         y = np.empty_like(x)
         log_det = np.empty(len(x))
         dens = self.density
-        hierarchical_warp(self._flat, self._offsets, self.levels, self._log_pdf, dens.domain[:, 0], dens.cell,
+        hierarchical_warp(self._splits, self._offsets, self.levels, self._log_pdf, dens.domain[:, 0], dens.cell,
                           np.ascontiguousarray(x), y, log_det)
         if return_log_det:
             return restore(y), restore(log_det)
