@@ -14,4 +14,5 @@ from .image import HierarchicalWarp, InverseCDFWarp
 from .mesh import MeshWarp
 from .pdf import warp, warped_pdf
 
-__all__ = ["warp", "warped_pdf", "make_warp", "WARP_METHODS", "DEFAULT_WARP_METHOD", "ContinuousCDFWarp", "MeshWarp", "HierarchicalWarp", "InverseCDFWarp"]
+__all__ = ["warp", "warped_pdf", "make_warp", "WARP_METHODS", "DEFAULT_WARP_METHOD", "ContinuousCDFWarp",
+           "MeshWarp", "HierarchicalWarp", "InverseCDFWarp"]

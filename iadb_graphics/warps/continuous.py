@@ -155,5 +155,6 @@ class ContinuousCDFWarp(ExactImageWarp):
         return restore(u)
 
     def __repr__(self):
+        shared = float(np.mean(self.lam_ >= 1)) if len(self.lam_) else 1.0
         return (f"ContinuousCDFWarp({self.density.width}x{self.density.height} image, "
-                f"continuous across {float(np.mean(self.lam_ >= 1)) if len(self.lam_) else 1.0:.0%} of the band boundaries)")
+                f"continuous across {shared:.0%} of the band boundaries)")

@@ -22,10 +22,11 @@ def make_warp(method=DEFAULT_WARP_METHOD, image_density=None, *, resolution=128,
     ``"grid"``: a ``GridIADBMap`` fitted from the uniform square; ``"mlp"``: an ``IADBMap``
     (trained: slow); ``"mesh"``: the grid map baked into a :class:`MeshWarp` of ``resolution``
     cells per axis (``snap_boundary``, ``allow_foldovers`` as in :meth:`MeshWarp.from_map`);
-    ``"inverse-cdf"``: ``InverseCDFWarp``; ``"hierarchical"``:
-    :class:`HierarchicalWarp`; ``"continuous-cdf"``: :class:`ContinuousCDFWarp` (the last three
-    are exact: their pdf is the image density itself, and they need no fitting). ``map_kwargs``/``fit_kwargs`` go to the IADB map's constructor
-    and ``fit``. Every result works with :func:`warp`.
+    ``"inverse-cdf"``: ``InverseCDFWarp``; ``"hierarchical"``: :class:`HierarchicalWarp`;
+    ``"continuous-cdf"``: :class:`ContinuousCDFWarp` (the last three are exact: their pdf is the
+    image density itself, and they need no fitting). ``map_kwargs``/``fit_kwargs`` go to the IADB
+    map's constructor and ``fit``. ``method`` defaults to :data:`DEFAULT_WARP_METHOD`. Every
+    result works with :func:`warp`.
     """
     from .._validation import as_generator, check_choice
     from ..densities import ImageDensity, Uniform
