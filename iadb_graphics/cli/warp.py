@@ -16,22 +16,13 @@ from ._outputs import POINT_EXTENSIONS, Outputs
 from .points import KINDS
 
 PROG = "iadb-graphics warp"
-def _default_method() -> str:
-    from .. import warps
-
-    # the package's own default warp when it names one; inverse-cdf is exact on every image
-    return getattr(warps, "DEFAULT_WARP_METHOD", "inverse-cdf")
-
-
-#: The warp used when ``--method`` is not given: exact, and defined for every image.
-DEFAULT_METHOD = _default_method()
 _DESCRIPTION = ("Warp points of the unit square onto an image's luminance (brighter = denser) and write the "
                 "warped points and, with --pdf, the exact pdf at each of them. " + CONVENTIONS)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the ``warp`` options to ``parser``."""
-    from ..warps import WARP_METHODS
+    from ..warps import DEFAULT_WARP_METHOD, WARP_METHODS
 
     parser.add_argument("--target", required=True, metavar="IMAGE",
                         help="image whose luminance is the target density (8/16-bit, float TIFF, .hdr, .exr, .pfm)")
@@ -39,8 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     src.add_argument("--points", metavar="PTS", help="input points in [0, 1]^2 (.npy, .txt or .csv)")
     src.add_argument("--kind", choices=KINDS, help="generate the input points (as `iadb-graphics points`)")
     parser.add_argument("--n", type=int, default=None, help="number of points to generate (with --kind)")
-    parser.add_argument("--method", choices=WARP_METHODS, default=DEFAULT_METHOD,
-                        help=f"the warp (default: {DEFAULT_METHOD}, exact on every image)")
+    parser.add_argument("--method", choices=WARP_METHODS, default=DEFAULT_WARP_METHOD,
+                        help=f"the warp (default: {DEFAULT_WARP_METHOD}, exact on every image)")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="warped points (.npy, .txt or .csv)")
     parser.add_argument("--pdf", metavar="PDF", help="write the pdf of each warped point (.npy, .txt or .csv)")
     parser.add_argument("--plot", metavar="PNG", help="write a figure of input, warped points and pdf")
@@ -111,7 +102,7 @@ def _input_points(args, rng):
 
 
 def _make_warp(args, density, rng):
-    from ..warps import make_warp
+    from ..warps import DEFAULT_WARP_METHOD, make_warp
 
     fit_kwargs = {} if args.iters is None else {"n_iters": args.iters}
     map_kwargs = {}
@@ -125,7 +116,7 @@ def _make_warp(args, density, rng):
     except (ValueError, RuntimeError) as exc:
         lines = str(exc).strip().splitlines() or [type(exc).__name__]
         raise UsageError(f"--method {args.method} failed on --target {args.target!r}: {lines[0]}"
-                         + (f" (try the default --method {DEFAULT_METHOD})" if args.method != DEFAULT_METHOD else "")
+                         + (f" (try the default --method {DEFAULT_WARP_METHOD})" if args.method != DEFAULT_WARP_METHOD else "")
                          ) from None
 
 
