@@ -43,6 +43,8 @@ Clarberg, "Fast equal-area mapping of the (hemi)sphere using SIMD", JGT 13(3), 2
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ._validation import as_generator, as_points, check_choice, check_int, describe
@@ -56,7 +58,7 @@ PARAMETRISATIONS = ("row-equal-area", "latlong")
 def envmap_luminance(image, *, name="image"):
     """Rec. 709 luminance (H, W) float64 of a lat-long environment map (array or file path).
 
-    Accepts (H, W), (H, W, 1) and (H, W, 3) arrays (linear RGB); raises ``ValueError`` naming
+    Accepts (H, W), (H, W, 1), (H, W, 3) (linear RGB) and (H, W, 4) arrays (alpha ignored); raises ``ValueError`` naming
     ``name`` for another channel count, non-finite or negative pixels, or an all-zero map.
     """
     if isinstance(image, (str, bytes)) or hasattr(image, "__fspath__"):
@@ -64,9 +66,11 @@ def envmap_luminance(image, *, name="image"):
 
         image = read_image(image, name=name)
     arr = np.asarray(image)
-    if arr.ndim == 3 and arr.shape[2] not in (1, 3):
+    if arr.ndim == 3 and arr.shape[2] not in (1, 3, 4):
         raise ValueError(f"{name} has {arr.shape[2]} channels (shape {arr.shape}); an environment map "
-                         "needs 1 (luminance) or 3 (linear RGB)")
+                         "needs 1 (luminance), 3 (linear RGB) or 4 (RGBA, alpha ignored)")
+    if arr.ndim == 3 and arr.shape[2] == 4:
+        arr = arr[:, :, :3]
     if np.issubdtype(arr.dtype, np.floating):
         bad = ~np.isfinite(arr)
         if np.any(bad):
@@ -83,10 +87,12 @@ def envmap_luminance(image, *, name="image"):
     return lum
 
 
+@functools.lru_cache(maxsize=16)
 def _row_edges(h):
-    theta = np.linspace(0.0, np.pi, h + 1)
-    cos = np.cos(theta)
+    """cos θ at the h + 1 row edges θ = πr/h (exactly ±1 at the poles), read-only."""
+    cos = np.cos(np.linspace(0.0, np.pi, h + 1))
     cos[0], cos[-1] = 1.0, -1.0
+    cos.flags.writeable = False
     return cos
 
 
@@ -166,7 +172,8 @@ class EnvMapDensity(Density):
 
     Parameters
     ----------
-    image : array (H, W), (H, W, 1) or (H, W, 3) of linear radiance, or a path to an image file
+    image : array (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) of linear radiance, or a path to an image file
+        (``.hdr``, ``.exr``, ``.pfm`` and the other formats of :func:`iadb_graphics.io.read_image`)
         A latitude–longitude map, row 0 at the top (+Y).
     weight : None or array (H, W) >= 0
         Multiplies the luminance (e.g. a mask, or a product with another factor).
@@ -246,7 +253,8 @@ class EnvMapDensity(Density):
         from .warps import warped_pdf
 
         st, jac = direction_to_square(directions, **self._geometry())
-        p = np.asarray(warped_pdf(self.warp_, st), dtype=float)
+        own_pdf = getattr(self.warp_, "pdf", None)  # the exact warps' pdf needs no inverse
+        p = np.asarray(own_pdf(st) if callable(own_pdf) else warped_pdf(self.warp_, st), dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(jac > 0, p / jac, np.where(p > 0, np.inf, 0.0))
 
