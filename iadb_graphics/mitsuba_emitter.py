@@ -4,7 +4,7 @@ r"""A Mitsuba 3 environment emitter that samples its sky with this package's war
 scalar variants). It takes the same parameters as Mitsuba's own ``envmap`` (``filename`` or
 ``bitmap``, ``scale``, ``to_world``) plus ``method`` (a warp of
 :func:`~iadb_graphics.warps.make_warp`; default: the package's default warp), ``supersample``
-and ``seed``. Its radiance is Mitsuba's ``envmap`` radiance, evaluated by an inner ``envmap``
+(default: :func:`default_supersample`) and ``seed``. Its radiance is Mitsuba's ``envmap`` radiance, evaluated by an inner ``envmap``
 instance, so the two emitters differ only in how they sample directions:
 
 - Mitsuba's ``envmap`` interpolates the texels bilinearly between nodes at φ = 2π(c + ½)/W and
@@ -31,12 +31,26 @@ import numpy as np
 
 from ._validation import check_int
 
-__all__ = ["register", "lattice_luminance", "PLUGIN_NAME"]
+__all__ = ["register", "lattice_luminance", "default_supersample", "PLUGIN_NAME", "MAX_LATTICE_CELLS"]
 
 PLUGIN_NAME = "iadb_envmap"
+MAX_LATTICE_CELLS = 1 << 22
 
 
-def lattice_luminance(luminance, supersample=2):
+def default_supersample(height, width, max_cells=MAX_LATTICE_CELLS, max_factor=8):
+    """The largest s <= ``max_factor`` whose ((H − 1)·s) × (W·s) lattice has at most ``max_cells`` cells (>= 1).
+
+    A piecewise-constant density with s² sub-cells per lattice cell follows the bilinear radiance
+    more closely as s grows (the relative variance of radiance / pdf over a cell falls like 1/s²);
+    the cell budget bounds memory and build time for large maps.
+    """
+    height = check_int(height, "height", minimum=2)
+    width = check_int(width, "width", minimum=1)
+    s = int(np.floor(np.sqrt(max_cells / ((height - 1) * width))))
+    return int(np.clip(s, 1, max_factor))
+
+
+def lattice_luminance(luminance, supersample=1):
     """Mean of Mitsuba's bilinear ``envmap`` radiance over the sub-cells of its node lattice.
 
     ``luminance`` (H, W) holds the node values (node (r, c) at θ = πr/(H − 1), φ = 2π(c + ½)/W,
@@ -75,7 +89,7 @@ def _emitter_class(mi):
             scale = float(props.get("scale", 1.0))
             self.to_world_ = props.get("to_world", mi.ScalarTransform4f())
             self.method = props.get("method", None)
-            self.supersample = int(props.get("supersample", 2))
+            supersample = props.get("supersample", 0)
             seed = int(props.get("seed", 0))
             self.inner = mi.load_dict({"type": "envmap", "bitmap": source, "scale": scale,
                                        "to_world": self.to_world_})
@@ -84,6 +98,7 @@ def _emitter_class(mi):
             if rgb.shape[0] < 2:
                 raise ValueError(f"{PLUGIN_NAME}: the map needs at least 2 rows, got {rgb.shape[0]}")
             w = rgb.shape[1]
+            self.supersample = int(supersample) if supersample else default_supersample(rgb.shape[0], w)
             self.density = EnvMapDensity(lattice_luminance(np.maximum(lum, 0.0), self.supersample),
                                          method=self.method, phi_offset=0.5 / w, rng=seed)
             self.m_flags = mi.EmitterFlags.Infinite | mi.EmitterFlags.SpatiallyVarying

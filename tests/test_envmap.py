@@ -157,3 +157,13 @@ def test_bad_arguments(tmp_path):
     truncated.write_bytes(b"#?RADIANCE\nFORMAT=32-bit_rle_rgbe\n\n-Y 8 +X 16\n\x02\x02")
     with pytest.raises(ValueError, match="cut.hdr"):
         EnvMapDensity(truncated)
+
+
+def test_direction_plot(tmp_path):
+    from iadb_graphics.plot.envmap import plot_envmap_directions
+
+    env = EnvMapDensity(_sky(), method="inverse-cdf")
+    d, p = env.transform(np.random.default_rng(0).random((300, 2)))
+    out = tmp_path / "dirs.png"
+    plot_envmap_directions(_sky(), d, p, out)
+    assert out.stat().st_size > 1000 and out.read_bytes()[:4] == b"\x89PNG"
