@@ -53,19 +53,16 @@ def _sky():
 
 
 def _scene(mi, emitter, seed):
+    """A diffuse ball over a diffuse floor (which it shadows), seen from above, 12×9 pixels, 16 spp."""
     T = mi.ScalarTransform4f
-    return mi.load_dict({
-        "type": "scene",
-        "integrator": {"type": "direct"},
-        "sensor": {"type": "perspective", "fov": 45,
-                   "to_world": T().look_at(origin=[0, 2, 4], target=[0, 0, 0], up=[0, 1, 0]),
-                   "film": {"type": "hdrfilm", "width": 12, "height": 9, "rfilter": {"type": "box"}},
-                   "sampler": {"type": "independent", "sample_count": 16, "seed": seed}},
-        "ball": {"type": "sphere", "bsdf": {"type": "diffuse"}},
-        "floor": {"type": "rectangle", "to_world": T().translate([0, -1, 0]).rotate([1, 0, 0], -90).scale(5),
-                  "bsdf": {"type": "diffuse"}},
-        "sky": emitter,
-    })
+    film = {"type": "hdrfilm", "width": 12, "height": 9, "rfilter": {"type": "box"}}
+    camera = T().look_at(origin=[0, 2, 4], target=[0, 0, 0], up=[0, 1, 0])
+    floor = T().translate([0, -1, 0]).rotate([1, 0, 0], -90).scale(5)
+    return mi.load_dict({"type": "scene", "integrator": {"type": "direct"}, "sky": emitter,
+                         "sensor": {"type": "perspective", "fov": 45, "to_world": camera, "film": film,
+                                    "sampler": {"type": "independent", "sample_count": 16, "seed": seed}},
+                         "ball": {"type": "sphere", "bsdf": {"type": "diffuse"}},
+                         "floor": {"type": "rectangle", "to_world": floor, "bsdf": {"type": "diffuse"}}})
 
 
 def test_radiance_and_pdf_match(mitsuba_scalar):
