@@ -15,7 +15,7 @@ PROG = "iadb-graphics warp"
 
 def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the ``warp`` options to ``parser``."""
-    from ..warps import WARP_METHODS
+    from ..warps import DEFAULT_WARP_METHOD, WARP_METHODS
 
     parser.add_argument("--target", required=True, metavar="IMAGE",
                         help="image whose luminance is the target density (brighter = denser)")
@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     src.add_argument("--points", metavar="PTS", help="input points in [0, 1]^2 (.npy, .txt or .csv)")
     src.add_argument("--kind", choices=KINDS, help="generate the input points (as `iadb-graphics points`)")
     parser.add_argument("--n", type=int, default=None, help="number of points to generate (with --kind)")
-    parser.add_argument("--method", choices=WARP_METHODS, default="mesh", help="the warp (default: mesh)")
+    parser.add_argument("--method", choices=WARP_METHODS, default=DEFAULT_WARP_METHOD, help=f"the warp (default: {DEFAULT_WARP_METHOD})")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="warped points (.npy, .txt or .csv)")
     parser.add_argument("--pdf", metavar="PDF", help="write the pdf of each warped point (.npy, .txt or .csv)")
     parser.add_argument("--plot", metavar="PNG", help="write a figure of input, warped points and pdf")

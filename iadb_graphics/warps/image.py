@@ -155,38 +155,30 @@ class HierarchicalWarp:
         m = np.zeros((size, size))
         m[:w, :h] = image_density.mass[::-1, :].T  # m[ix, iy], iy counted from the bottom
         self._mip = [m]
+        self._flat = self._offsets = None  # the flat pyramid of the kernel, made on first use
         for _ in range(self.levels):
             m = m[0::2, 0::2] + m[1::2, 0::2] + m[0::2, 1::2] + m[1::2, 1::2]
             self._mip.insert(0, m)
 
     def transform(self, u, *, return_log_det=False):
-        """Warp ``u`` (n, 2) in [0, 1]^2 → ``y`` (n, 2) [, ``log|det J|`` (n,)]."""
+        """Warp ``u`` (n, 2) in [0, 1]^2 → ``y`` (n, 2) [, ``log|det J|`` (n,)] (Numba, parallel)."""
+        from .._kernels.hierarchical import hierarchical_warp
+
         x, restore = to_numpy_io(u, "u", 2)
-        if np.any((x < 0) | (x > 1)):
-            raise ValueError(f"u has {int(np.any((x < 0) | (x > 1), axis=1).sum())} point(s) outside [0, 1]^2")
-        top = np.nextafter(1.0, 0.0)
-        ux, uy = np.minimum(x[:, 0], top), np.minimum(x[:, 1], top)
-        ix = np.zeros(len(x), dtype=np.int64)
-        iy = np.zeros(len(x), dtype=np.int64)
-        for m in self._mip[1:]:
-            ix, iy = 2 * ix, 2 * iy
-            left = m[ix, iy] + m[ix, iy + 1]
-            right = m[ix + 1, iy] + m[ix + 1, iy + 1]
-            p = left / (left + right)
-            go_right = ux >= p
-            ux = np.minimum(np.where(go_right, (ux - p) / np.where(go_right, 1 - p, 1),
-                                     ux / np.where(go_right, 1, p)), top)
-            ix = ix + go_right
-            col = m[ix, iy] + m[ix, iy + 1]
-            q = m[ix, iy] / col
-            go_up = uy >= q
-            uy = np.minimum(np.where(go_up, (uy - q) / np.where(go_up, 1 - q, 1),
-                                     uy / np.where(go_up, 1, q)), top)
-            iy = iy + go_up
+        if x.size and not (x.min() >= 0.0 and x.max() <= 1.0):
+            raise ValueError(f"u has {int(np.sum(~np.all((x >= 0) & (x <= 1), axis=1)))} point(s) outside [0, 1]^2"
+                             " (or NaN)")
+        if self._flat is None:
+            self._flat = np.concatenate([m.ravel() for m in self._mip])
+            self._offsets = np.concatenate([[0], np.cumsum([m.size for m in self._mip])]).astype(np.int64)
+            with np.errstate(divide="ignore"):
+                self._log_pdf = np.log(self._mip[-1] / (self.density.cell[0] * self.density.cell[1]))
+        y = np.empty_like(x)
+        log_det = np.empty(len(x))
         dens = self.density
-        y = dens.domain[:, 0] + np.stack([ix + ux, iy + uy], axis=1) * dens.cell
+        hierarchical_warp(self._flat, self._offsets, self.levels, self._log_pdf, dens.domain[:, 0], dens.cell,
+                          np.ascontiguousarray(x), y, log_det)
         if return_log_det:
-            log_det = -np.log(self._mip[-1][ix, iy] / (dens.cell[0] * dens.cell[1]))
             return restore(y), restore(log_det)
         return restore(y)
 

@@ -10,7 +10,8 @@ import numpy as np
 
 from .._validation import describe
 from ..maps.base import to_numpy_io
-from .image import HierarchicalWarp
+from .continuous import ContinuousCDFWarp
+from .image import HierarchicalWarp, InverseCDFWarp
 from .mesh import MeshWarp
 
 __all__ = ["warp", "warped_pdf"]
@@ -84,11 +85,11 @@ def warp(points, map, *, source_pdf=None, **transform_kwargs):
 def warped_pdf(map, y, *, source_pdf=None, **transform_kwargs):
     """Density at arbitrary points ``y`` (n, d) of the samples ``warp`` produces (the claimed pdf).
 
-    Uses ``map.pdf`` for :class:`MeshWarp` / :class:`HierarchicalWarp` (default source), else
+    Uses ``map.pdf`` for :class:`MeshWarp` and the exact image warps (default source), else
     ``x = map.inverse_transform(y)`` and ``p0(x) / |det ∂T/∂x|``; points that ``T(x)`` does not
     reach back (outside the image of the source) get 0. This is what a χ² test of a warp needs.
     """
-    if source_pdf is None and isinstance(map, (MeshWarp, HierarchicalWarp)):
+    if source_pdf is None and isinstance(map, (MeshWarp, HierarchicalWarp, InverseCDFWarp, ContinuousCDFWarp)):
         z, _ = to_numpy_io(y, "y", 2)
         return np.asarray(map.pdf(z), dtype=float)
     if not callable(getattr(map, "inverse_transform", None)):
