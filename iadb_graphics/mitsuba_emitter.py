@@ -73,6 +73,13 @@ def lattice_luminance(luminance, supersample=1):
 
 def _emitter_class(mi):
     import drjit as dr
+    import numba
+
+    def one_thread():
+        # one direction per call: Mitsuba already runs one render thread per core, and launching
+        # Numba's parallel kernels for a single point costs far more than the point itself
+        if numba.get_num_threads() != 1:
+            numba.set_num_threads(1)
 
     from .envmap import EnvMapDensity
 
@@ -122,6 +129,7 @@ def _emitter_class(mi):
             return self.inner.eval(si)
 
         def _sample(self, sample):
+            one_thread()
             d_local, pdf = self.density.transform(np.array([[sample[0], sample[1]]], dtype=float))
             d_world = self.to_world_ @ mi.ScalarVector3f(*d_local[0])
             return dr.normalize(mi.Vector3f(d_world)), float(pdf[0])
@@ -147,6 +155,7 @@ def _emitter_class(mi):
             return ds, self._radiance(d, it.wavelengths) / pdf
 
         def pdf_direction(self, it, ds, active=True):
+            one_thread()
             d_local = self.to_world_.inverse() @ mi.ScalarVector3f(ds.d)
             return float(self.density.pdf(np.array([[d_local[0], d_local[1], d_local[2]]]))[0])
 
