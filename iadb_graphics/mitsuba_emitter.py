@@ -4,8 +4,9 @@ r"""A Mitsuba 3 environment emitter that samples its sky with this package's war
 scalar variants). It takes the same parameters as Mitsuba's own ``envmap`` (``filename`` or
 ``bitmap``, ``scale``, ``to_world``) plus ``method`` (a warp of
 :func:`~iadb_graphics.warps.make_warp`; default: the package's default warp), ``supersample``
-(default: :func:`default_supersample`) and ``seed``. Its radiance is Mitsuba's ``envmap`` radiance, evaluated by an inner ``envmap``
-instance, so the two emitters differ only in how they sample directions:
+(default: :func:`default_supersample`) and ``seed``. Its radiance is Mitsuba's ``envmap``
+radiance, evaluated by an inner ``envmap`` instance, so the two emitters differ only in how
+they sample directions:
 
 - Mitsuba's ``envmap`` interpolates the texels bilinearly between nodes at φ = 2π(c + ½)/W and
   θ = πr/(H − 1), and samples lum · sin θ at those nodes with a bilinear ``Hierarchical2D`` warp;
