@@ -113,7 +113,9 @@ def scene(mi, emitter, sampler, spp, seed, width=64, height=48):
 
 
 def render(mi, emitter, sampler, spp, seed):
-    s = scene(mi, emitter, sampler, spp, seed)
+    from iadb_graphics.mitsuba_emitter import prepare_scene
+
+    s = prepare_scene(scene(mi, emitter, sampler, spp, seed))
     t0 = time.perf_counter()
     img = np.array(mi.render(s, spp=spp, seed=seed), dtype=np.float64)
     return img, time.perf_counter() - t0

@@ -15,6 +15,9 @@ they sample directions:
   and samples those through :class:`~iadb_graphics.envmap.EnvMapDensity`, whose
   ``pdf_direction`` is the exact solid-angle density of the directions it returns.
 
+Mitsuba 3 does not call ``set_scene`` on emitters written in Python: call :func:`prepare_scene`
+on the loaded scene so that the emitter knows the scene's bounding sphere (as ``envmap`` does).
+
 Mitsuba is imported only by :func:`register` and :func:`lattice_luminance` does not need it,
 so ``import iadb_graphics`` never imports Mitsuba.
 
@@ -22,9 +25,10 @@ Examples
 --------
 >>> import mitsuba as mi                                    # doctest: +SKIP
 >>> mi.set_variant("scalar_rgb")                            # doctest: +SKIP
->>> from iadb_graphics.mitsuba_emitter import register
+>>> from iadb_graphics.mitsuba_emitter import prepare_scene, register
 >>> register()                                              # doctest: +SKIP
->>> emitter = {"type": "iadb_envmap", "filename": "sky.exr"}  # doctest: +SKIP
+>>> sky = {"type": "iadb_envmap", "filename": "sky.exr"}
+>>> scene = prepare_scene(mi.load_dict({..., "sky": sky}))  # doctest: +SKIP
 """
 from __future__ import annotations
 
@@ -32,10 +36,12 @@ import numpy as np
 
 from ._validation import check_int
 
-__all__ = ["register", "lattice_luminance", "default_supersample", "PLUGIN_NAME", "MAX_LATTICE_CELLS"]
+__all__ = ["register", "prepare_scene", "lattice_luminance", "default_supersample", "PLUGIN_NAME",
+           "MAX_LATTICE_CELLS", "DEFAULT_RADIUS"]
 
 PLUGIN_NAME = "iadb_envmap"
 MAX_LATTICE_CELLS = 1 << 22
+DEFAULT_RADIUS = 1.0e6  # the scene's bounding radius assumed before prepare_scene()
 
 
 def default_supersample(height, width, max_cells=MAX_LATTICE_CELLS, max_factor=8):
@@ -110,7 +116,9 @@ def _emitter_class(mi):
             self.density = EnvMapDensity(lattice_luminance(np.maximum(lum, 0.0), self.supersample),
                                          method=self.method, phi_offset=0.5 / w, rng=seed)
             self.m_flags = mi.EmitterFlags.Infinite | mi.EmitterFlags.SpatiallyVarying
-            self.bsphere_ = mi.BoundingSphere3f(mi.ScalarPoint3f(0.0), 1.0)
+            # Mitsuba does not call a Python emitter's set_scene: until prepare_scene() does, assume a
+            # scene of radius DEFAULT_RADIUS (shadow rays must reach past every occluder)
+            self.bsphere_ = mi.BoundingSphere3f(mi.ScalarPoint3f(0.0), DEFAULT_RADIUS)
             self._si = mi.SurfaceInteraction3f()
 
         def set_scene(self, scene):
@@ -123,10 +131,11 @@ def _emitter_class(mi):
                 self.bsphere_ = mi.BoundingSphere3f(mi.ScalarPoint3f(0.0), float(mi.math.RayEpsilon))
             self.inner.set_scene(scene)
 
-        def _radiance(self, d_world, wavelengths):
+        def _radiance(self, d_world, wavelengths=None):
             si = self._si
             si.wi = -d_world
-            si.wavelengths = wavelengths
+            if wavelengths is not None:
+                si.wavelengths = wavelengths
             return self.inner.eval(si)
 
         def _sample(self, sample):
@@ -170,8 +179,9 @@ def _emitter_class(mi):
                 return mi.Ray3f(), mi.Spectrum(0.0)
             perpendicular = mi.Frame3f(-d).to_world(mi.Vector3f(offset.x, offset.y, 0.0))
             origin = self.bsphere_.center + (perpendicular + d) * self.bsphere_.radius
-            ray = mi.Ray3f(origin, -d, time, mi.Wavelength())
-            weight = self._radiance(d, mi.Wavelength()) * (np.pi * self.bsphere_.radius ** 2 / pdf)
+            ray = mi.Ray3f(origin, -d)
+            ray.time = time
+            weight = self._radiance(d) * (np.pi * self.bsphere_.radius ** 2 / pdf)
             return ray, weight
 
         def sample_wavelengths(self, si, sample, active=True):
@@ -191,6 +201,21 @@ def _emitter_class(mi):
                     f"{self.density.height}, supersample={self.supersample}]")
 
     return IADBEnvironmentEmitter
+
+
+def prepare_scene(scene):
+    """Give every ``iadb_envmap`` emitter of a loaded Mitsuba ``scene`` the scene's bounding sphere.
+
+    Mitsuba 3 does not forward ``set_scene`` to emitters written in Python, so call this once after
+    ``mi.load_dict``/``mi.load_file``. Without it the emitter assumes a scene radius of
+    :data:`DEFAULT_RADIUS`: directions and shadow rays stay correct for any scene inside that
+    radius, but ``sample_ray`` (light tracing) starts its rays on that large sphere, which is
+    correct on average yet very noisy. Returns ``scene``.
+    """
+    for emitter in scene.emitters():
+        if hasattr(emitter, "bsphere_") and callable(getattr(emitter, "set_scene", None)):
+            emitter.set_scene(scene)
+    return scene
 
 
 def register():

@@ -54,15 +54,17 @@ def _sky():
 
 def _scene(mi, emitter, seed):
     """A diffuse ball over a diffuse floor (which it shadows), seen from above, 12×9 pixels, 16 spp."""
+    from iadb_graphics.mitsuba_emitter import prepare_scene
+
     T = mi.ScalarTransform4f
     film = {"type": "hdrfilm", "width": 12, "height": 9, "rfilter": {"type": "box"}}
     camera = T().look_at(origin=[0, 2, 4], target=[0, 0, 0], up=[0, 1, 0])
     floor = T().translate([0, -1, 0]).rotate([1, 0, 0], -90).scale(5)
-    return mi.load_dict({"type": "scene", "integrator": {"type": "direct"}, "sky": emitter,
+    return prepare_scene(mi.load_dict({"type": "scene", "integrator": {"type": "direct"}, "sky": emitter,
                          "sensor": {"type": "perspective", "fov": 45, "to_world": camera, "film": film,
                                     "sampler": {"type": "independent", "sample_count": 16, "seed": seed}},
                          "ball": {"type": "sphere", "bsdf": {"type": "diffuse"}},
-                         "floor": {"type": "rectangle", "to_world": floor, "bsdf": {"type": "diffuse"}}})
+                         "floor": {"type": "rectangle", "to_world": floor, "bsdf": {"type": "diffuse"}}}))
 
 
 def test_radiance_and_pdf_match(mitsuba_scalar):
@@ -102,6 +104,28 @@ def test_mean_render_agrees_with_mitsuba_envmap(mitsuba_scalar):
     se = np.sqrt(np.mean((a - b) ** 2) / (4 * a.size))  # standard error of ``mean`` (independent pixels)
     assert abs(mean - ref.mean()) < 4 * se + 1e-3 * ref.mean()
     assert np.mean((0.5 * (a + b) - ref) ** 2) < 10 * np.mean((a - b) ** 2)  # no pixel-wise bias either
+
+
+def test_sample_ray_agrees_with_envmap(mitsuba_scalar):
+    """Light tracing: E[weight] (the emitted power through the scene's bounding disc) matches envmap's."""
+    from iadb_graphics.mitsuba_emitter import prepare_scene
+
+    bmp = mi.Bitmap(_sky())
+    rng = np.random.default_rng(3)
+    means = {}
+    for kind in ("envmap", "iadb_envmap"):
+        scene = prepare_scene(mi.load_dict({"type": "scene", "ball": {"type": "sphere"},
+                                            "sky": {"type": kind, "bitmap": bmp}}))
+        emitter = scene.emitters()[0]
+        w, origins = [], []
+        for u in rng.random((3000, 4)):
+            ray, weight = emitter.sample_ray(0.0, 0.5, mi.Point2f(u[0], u[1]), mi.Point2f(u[2], u[3]))
+            w.append(np.array(weight)[0])
+            origins.append(np.linalg.norm(np.array(ray.o)))
+        means[kind] = (np.mean(w), np.std(w) / np.sqrt(len(w)), np.max(origins))
+    (m0, s0, r0), (m1, s1, r1) = means["envmap"], means["iadb_envmap"]
+    assert abs(m0 - m1) < 4 * np.hypot(s0, s1)
+    assert r1 == pytest.approx(r0, rel=0.05)  # rays start on the same bounding sphere (radius √3, disc offset)
 
 
 def test_bad_input(mitsuba_scalar):
