@@ -329,7 +329,12 @@ def box_downsample(image, max_size: int | None):
 # --------------------------------------------------------------------------- point sets
 
 def read_points(path, *, name: str = "points") -> np.ndarray:
-    """Read an ``(n, d)`` point set from ``.npy`` (no pickle), ``.txt`` or ``.csv``."""
+    """Read an ``(n, d)`` point set from ``.npy`` (no pickle), ``.txt`` or ``.csv``.
+
+    Raises ``ValueError``/``TypeError`` in one line naming the file (as ``name``) when it is missing,
+    unreadable, a text file without numbers, or holds complex, NaN or infinite values or an array
+    that is not ``(n, d)``.
+    """
     path = check_path(path, name)
     if not os.path.isfile(path):
         raise ValueError(f"{name} file {path!r} does not exist")
@@ -338,12 +343,19 @@ def read_points(path, *, name: str = "points") -> np.ndarray:
         if ext == ".npy":
             arr = np.load(path, allow_pickle=False)
         elif ext in (".txt", ".csv"):
-            arr = np.loadtxt(path, delimiter="," if ext == ".csv" else None, ndmin=2)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # numpy warns about an empty file; it is refused below
+                arr = np.loadtxt(path, delimiter="," if ext == ".csv" else None, ndmin=2)
+            if arr.size == 0:
+                raise ValueError("it holds no numbers")
         else:
             raise ValueError(f"unknown extension {ext!r}; use .npy, .txt or .csv")
-    except ValueError as exc:
-        raise ValueError(f"{name} file {path!r} could not be read: {exc}") from None
-    return as_points(arr, name)
+    except (ValueError, OSError, EOFError) as exc:
+        raise ValueError(f"{name} file {path!r} could not be read: {_first_line(exc)}") from None
+    try:
+        return as_points(arr, "its array")
+    except (ValueError, TypeError) as exc:
+        raise type(exc)(f"{name} file {path!r}: {_first_line(exc)}") from None
 
 
 def write_points(path, points) -> None:
@@ -376,23 +388,32 @@ def save_model(path, kind: str, meta: dict, arrays: dict) -> None:
         Numeric arrays (weights, grids).
     """
     path = check_path(path)
-    header = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "kind": kind, "meta": meta,
+    header = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "kind": kind, "fitted": True, "meta": meta,
               "arrays": {k: [list(np.shape(v)), str(np.asarray(v).dtype)] for k, v in arrays.items()}}
     payload = {f"a_{k}": np.ascontiguousarray(v) for k, v in arrays.items()}
     for k, v in payload.items():
         if v.dtype == object:
             raise TypeError(f"model array {k[2:]!r} has dtype object; only numeric arrays are stored")
-    payload["header"] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+    try:
+        text = json.dumps(header, allow_nan=False)
+    except ValueError:
+        raise ValueError(f"model settings for {path!r} hold NaN or infinite numbers; the map is not usable") from None
+    payload["header"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     with atomic_path(path, suffix=".npz") as tmp:
         with open(tmp, "wb") as f:
             np.savez(f, **payload)
+
+
+def _refuse_constant(name):
+    raise ValueError(f"the header holds {name}, which no valid model has")
 
 
 def load_model(path, kind: str) -> tuple[dict, dict]:
     """Load ``(meta, arrays)`` saved by :func:`save_model`, checking format, kind and shapes.
 
     Never unpickles: object arrays are refused. Raises :class:`ModelFileError` (a ``ValueError``)
-    for a missing, corrupt, truncated, foreign, tampered or wrong-kind file.
+    for a missing, corrupt, truncated, foreign, tampered or wrong-kind file, for NaN or infinite
+    values in an array or in the header, and for a header that says the model is not fitted.
     """
     path = check_path(path)
     if not os.path.isfile(path):
@@ -401,7 +422,7 @@ def load_model(path, kind: str) -> tuple[dict, dict]:
         with np.load(path, allow_pickle=False) as data:
             if "header" not in data.files:
                 raise ModelFileError(f"model file {path!r} is not an iadb_graphics model (no header)")
-            header = json.loads(bytes(data["header"]).decode("utf-8"))
+            header = json.loads(bytes(data["header"]).decode("utf-8"), parse_constant=_refuse_constant)
             if not isinstance(header, dict) or header.get("format") != MODEL_FORMAT:
                 raise ModelFileError(f"model file {path!r} is not an iadb_graphics model")
             if header.get("version") != MODEL_VERSION:
@@ -409,12 +430,20 @@ def load_model(path, kind: str) -> tuple[dict, dict]:
                                      f"this version reads {MODEL_VERSION}")
             if header.get("kind") != kind:
                 raise ModelFileError(f"model file {path!r} holds a {header.get('kind')!r}, not a {kind!r}")
+            if header.get("fitted", True) is not True or (isinstance(header.get("meta"), dict)
+                                                           and header["meta"].get("fitted", True) is not True):
+                raise ModelFileError(f"model file {path!r}: its header says the model is not fitted")
             arrays = {}
             for key, (shape, dtype) in header["arrays"].items():
                 arr = data[f"a_{key}"]
                 if list(arr.shape) != list(shape) or str(arr.dtype) != dtype:
                     raise ModelFileError(f"model file {path!r}: array {key!r} has shape {arr.shape} "
                                          f"and dtype {arr.dtype}, header says {tuple(shape)} {dtype}")
+                if arr.dtype.kind in "fc" and not np.all(np.isfinite(arr)):
+                    raise ModelFileError(f"model file {path!r}: array {key!r} holds "
+                                         f"{int(np.count_nonzero(~np.isfinite(arr)))} NaN or infinite value(s)")
+                if arr.dtype.kind not in "biufc":
+                    raise ModelFileError(f"model file {path!r}: array {key!r} has dtype {arr.dtype}, not a number type")
                 arrays[key] = arr
             meta = header["meta"]
     except ModelFileError:
