@@ -184,6 +184,7 @@ def main(argv=None):
     ap.add_argument("--spp", type=int, default=16)
     ap.add_argument("--ref-spp", type=int, default=4096)
     ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--method", default=None, help="warp of iadb_envmap (default: the plugin's default)")
     ap.add_argument("--skies", nargs="+", default=list(SKIES), choices=list(SKIES))
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
     args = ap.parse_args(argv)
@@ -205,6 +206,8 @@ def main(argv=None):
         bmp = mi.Bitmap(sky)
         theirs = {"type": "envmap", "bitmap": bmp}
         ours = {"type": "iadb_envmap", "bitmap": bmp}
+        if args.method is not None:
+            ours["method"] = args.method
         ref, t_ref = render(mi, theirs, "independent", args.ref_spp, 1000)
         panels[sky_name] = {"sky": sky, "ref": ref}
         for sampler in ("independent", "ldsampler"):
