@@ -20,8 +20,9 @@ Also: χ² of every warp against the pdf it claims on every image (50 000 white-
 build time on a 512² image and cost per sample. The ratio of the default method
 (``DEFAULT_WARP_METHOD``) to the best peer is reported per cell.
 
-Writes ``benchmarks/results/warps.{csv,md,png}`` and ``warps_summary.md`` (the README part).
-Run: ``python benchmarks/bench_warps.py [--quick]`` (timings: on a quiet machine).
+Writes ``benchmarks/results/warps.{csv,md,png}``, ``warps_summary.md`` (the README part) and
+``warps_timings.md``. Run: ``python benchmarks/bench_warps.py [--quick] [--part quality|timings]``
+(timings: on a quiet machine).
 """
 from __future__ import annotations
 
@@ -181,24 +182,26 @@ def point_sets(ns, trials, rng, sot_iters, blue_bases):
 
 # ----------------------------------------------------------------------------- warps
 
+def make(name, dens, rng, quick):
+    """(warp or None, build seconds, failure message or "") with the defaults users get."""
+    t0 = time.perf_counter()
+    try:
+        if name.startswith("mitsuba-"):
+            w = MitsubaWarp(dens, name[len("mitsuba-"):])
+        elif name == "mesh":
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                w = make_warp("mesh", dens, rng=rng, map_kwargs={"n_pairs": 1 << 16} if quick else None)
+        else:
+            w = make_warp(name, dens)
+    except ValueError as exc:  # e.g. the mesh folds over: reported, not hidden
+        return None, time.perf_counter() - t0, str(exc).split(";")[0][:120]
+    return w, time.perf_counter() - t0, ""
+
+
 def build_warps(dens, rng, quick):
-    """name → (warp or None, build seconds, failure message or "")."""
-    out = {}
-    for name in OURS + PEERS:
-        t0 = time.perf_counter()
-        try:
-            if name.startswith("mitsuba-"):
-                w = MitsubaWarp(dens, name[len("mitsuba-"):])
-            elif name == "mesh":
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    w = make_warp("mesh", dens, rng=rng, map_kwargs={"n_pairs": 1 << 16} if quick else None)
-            else:
-                w = make_warp(name, dens)
-            out[name] = (w, time.perf_counter() - t0, "")
-        except ValueError as exc:  # e.g. the mesh folds over: reported, not hidden
-            out[name] = (None, time.perf_counter() - t0, str(exc).split(";")[0][:120])
-    return out
+    """name → :func:`make`'s triple for every warp."""
+    return {name: make(name, dens, rng, quick) for name in OURS + PEERS}
 
 
 def claimed_pdf(w):
@@ -214,21 +217,11 @@ def timings(quick):
     rng = np.random.default_rng(5)
     rows = []
     for name in OURS + PEERS:
-        t0 = time.perf_counter()
-        try:
-            if name.startswith("mitsuba-"):
-                w = MitsubaWarp(dens, name[len("mitsuba-"):])
-            elif name == "mesh":
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    w = make_warp("mesh", dens, rng=rng, map_kwargs={"n_pairs": 1 << 16} if quick else None)
-            else:
-                w = make_warp(name, dens)
-        except ValueError as exc:
-            rows.append({"warp": name, "build_512_s": time.perf_counter() - t0, "ns_per_sample": float("nan"),
-                         "Msamples_per_s": float("nan"), "note": str(exc).split(";")[0][:80]})
+        w, build, fail = make(name, dens, rng, quick)
+        if w is None:
+            rows.append({"warp": name, "build_512_s": build, "ns_per_sample": float("nan"),
+                         "Msamples_per_s": float("nan"), "note": fail[:80]})
             continue
-        build = time.perf_counter() - t0
         n = 20000 if name.startswith("mitsuba-") else (1 << 20)
         u = rng.random((n, 2))
         warp(u[:1000], w)  # compile / warm up
@@ -285,6 +278,9 @@ def ratio_summary(mse, images, ns, method):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small smoke run")
+    ap.add_argument("--part", choices=("all", "quality", "timings"), default="all",
+                    help="quality: MSE and χ² only; timings: build time and cost per sample only (run those on "
+                         "a quiet machine)")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
     args = ap.parse_args(argv)
     quick = args.quick
@@ -296,6 +292,10 @@ def main(argv=None):
     n_chi2 = 20000 if quick else 50000
     supersample = 8 if quick else 32
     os.makedirs(args.out, exist_ok=True)
+    if args.part != "quality":
+        write_timings(args.out, timings(quick), quick)
+        if args.part == "timings":
+            return
     rng = np.random.default_rng(2024)
     t_start = time.perf_counter()
 
@@ -352,16 +352,28 @@ def main(argv=None):
         summaries.append(s)
         if method == DEFAULT_WARP_METHOD:
             cells_default = cells
-    time_rows = timings(quick)
     total = time.perf_counter() - t_start
     md = write_reports(args.out, quick, ns, trials, count, sot_iters, blue_bases, images, summaries, cells_default,
-                       chi_rows, build_rows, time_rows, mse, total)
+                       chi_rows, build_rows, mse, total)
     _figure(args.out, cells_default, images, ns)
     print("\n".join(md))
 
 
+def write_timings(out, rows, quick):
+    """``warps_timings.md``: build time at 512² and cost per sample, with the machine's load."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    text = (f"`python benchmarks/bench_warps.py --part timings{' --quick' if quick else ''}` — build on a 512² "
+            f"image (the photo's luminance + 1), cost per sample through `warp` on 2²⁰ uniform points "
+            f"(Mitsuba: 20 000), {os.environ.get('NUMBA_NUM_THREADS', '?')} Numba threads, load average "
+            f"{load:.2f} at the end.\n\n" + md_table(rows, list(rows[0])) + "\n")
+    with atomic_path(os.path.join(out, "warps_timings.md")) as tmp:
+        with open(tmp, "w") as f:
+            f.write(text)
+    print(text)
+
+
 def write_reports(out, quick, ns, trials, count, sot_iters, blue_bases, images, summaries, cells, chi_rows,
-                  build_rows, time_rows, mse, total):
+                  build_rows, mse, total):
     failures = [r for r in build_rows if r["failure"] != "none"]
     chi_fail = [r for r in chi_rows if not r["pass (p > 0.01)"]]
     head = [f"`python benchmarks/bench_warps.py{' --quick' if quick else ''}` — {len(images)} images at {RES}², "
@@ -391,8 +403,6 @@ def write_reports(out, quick, ns, trials, count, sot_iters, blue_bases, images, 
                 if chi_fail else "") + ".", ""]
     head += ["## Build failures with the defaults users get", "",
              (md_table(failures, ["image", "warp", "failure"]) if failures else "none"), ""]
-    head += ["## Build time (512² image) and cost per sample (through `warp`)", "",
-             md_table(time_rows, list(time_rows[0])), ""]
     rel = [{"image": t, "points": k, "integrand": f,
             **{w: mse.get((t, w, k, f, ns[-1]), float("nan")) for w in OURS + PEERS}}
            for t in images for k in KINDS for f in FAMILIES]

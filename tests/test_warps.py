@@ -6,7 +6,8 @@ import pytest
 from iadb_graphics.densities import ImageDensity
 from iadb_graphics.metrics import chi2_test, local_periodogram, normalized_nn_distance
 from iadb_graphics.metrics.goodness import cell_integrals
-from iadb_graphics.warps import HierarchicalWarp, InverseCDFWarp, MeshWarp, make_warp, warp, warped_pdf
+from iadb_graphics.warps import (DEFAULT_WARP_METHOD, HierarchicalWarp, InverseCDFWarp, MeshWarp, make_warp, warp,
+                                 warped_pdf)
 
 UNIT = np.array([[0.0, 1.0], [0.0, 1.0]])
 
@@ -361,7 +362,7 @@ def cli_files(tmp_path, rng):
     return tmp_path
 
 
-@pytest.mark.parametrize("method", ["inverse-cdf", "hierarchical"])
+@pytest.mark.parametrize("method", ["inverse-cdf", "hierarchical", "continuous-cdf"])
 def test_cli_warp_writes_points_pdf_and_plot(cli_files, method):
     from iadb_graphics.cli import main
 
@@ -413,7 +414,7 @@ def test_cli_register_adds_the_subcommand():
     parser = argparse.ArgumentParser(prog="iadb-graphics")
     register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["warp", "--target", "t.png", "--kind", "sobol", "--n", "16", "-o", "o.npy"])
-    assert args.func is run and args.method == "mesh" and args.n == 16
+    assert args.func is run and args.method == DEFAULT_WARP_METHOD and args.n == 16
 
 
 def test_cli_warp_kind_and_mesh(cli_files, capsys):

@@ -10,6 +10,8 @@ width at that height.
 import numpy as np
 from numba import njit, prange
 
+from .hierarchical import pixel_coordinate
+
 
 @njit(cache=True, inline="always")
 def _lerp3(lo, mid, hi, t):
@@ -107,8 +109,8 @@ def band_warp(y0, dy, bottom, mid, top, last_col, rows, log_pdf, lo, step, u, y,
     for p in prange(u.shape[0]):
         i, k, fx, fy = _locate(y0, dy, bottom, mid, top, last_col, u[p, 0], u[p, 1])
         r = rows[k]
-        y[p, 0] = lo[0] + (i + fx) * step[0]
-        y[p, 1] = lo[1] + (r + fy) * step[1]
+        y[p, 0] = pixel_coordinate(lo[0], step[0], i, fx)
+        y[p, 1] = pixel_coordinate(lo[1], step[1], r, fy)
         log_det[p] = -log_pdf[r, i]
 
 

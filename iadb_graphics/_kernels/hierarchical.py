@@ -8,6 +8,16 @@ from numba import njit, prange
 
 
 @njit(cache=True, inline="always")
+def pixel_coordinate(lo, step, i, f):
+    """``lo + (i + f) * step``, pulled back below the pixel's far edge if rounding pushed it there,
+    so that ``floor((y - lo) / step) == i`` (the point stays in the pixel whose pdf it carries)."""
+    y = lo + (i + f) * step
+    while y > lo and np.floor((y - lo) / step) > i:
+        y = np.nextafter(y, -np.inf)
+    return y
+
+
+@njit(cache=True, inline="always")
 def _descend(mip, offsets, levels, ux, uy, top):
     """One point's descent: (ix, iy, fx, fy) at the finest level."""
     ux = min(ux, top)
@@ -61,6 +71,6 @@ def hierarchical_warp(mip, offsets, levels, log_pdf, lo, step, u, y, log_det):
     top = np.nextafter(1.0, 0.0)
     for p in prange(u.shape[0]):
         ix, iy, fx, fy = _descend(mip, offsets, levels, u[p, 0], u[p, 1], top)
-        y[p, 0] = lo[0] + (ix + fx) * step[0]
-        y[p, 1] = lo[1] + (iy + fy) * step[1]
+        y[p, 0] = pixel_coordinate(lo[0], step[0], ix, fx)
+        y[p, 1] = pixel_coordinate(lo[1], step[1], iy, fy)
         log_det[p] = -log_pdf[ix, iy]

@@ -1,21 +1,22 @@
-"""A pixel-exact warp that is continuous across the rows of the image: trapezoid bands.
+"""A pixel-exact warp that is continuous across the rows of the image: broken-line band boundaries.
 
 pbrt's inverse CDF picks a row, then a column through that row's own conditional CDF, so the
 warp jumps sideways at every row boundary by the difference of two neighbouring conditional
 CDFs. :class:`ContinuousCDFWarp` keeps the row marginal (the bands of ``u_y``) but draws the
-boundary between two pixel columns of a band as a *slanted* segment whose lower end is the
-upper end of the same boundary in the band below. Each pixel's preimage becomes a trapezoid of
-exactly the pixel's mass, mapped onto the pixel with a constant Jacobian, so the pdf is still
-exactly the image density and the inverse is closed form, while the map stays continuous
-across rows wherever the slanted boundaries can be chained.
+boundary between two pixel columns inside a band as a broken line (bottom, middle, top) whose
+lower end is the upper end of the same boundary in the band below. Each pixel's preimage keeps
+exactly the pixel's mass and is mapped onto the pixel with a constant Jacobian, so the pdf is
+still exactly the image density and the inverse is closed form, while the map is continuous
+across every band boundary where the two rows can share their boundary points.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_generator, check_float, check_int, describe
+from .._validation import check_float, describe
 from ..densities import ImageDensity
-from ..maps.base import BaseMap, to_numpy_io
+from ..maps.base import to_numpy_io
+from .image import ExactImageWarp
 
 __all__ = ["ContinuousCDFWarp", "band_widths"]
 
@@ -64,24 +65,29 @@ def _positions(widths):
     return pos / pos[:, -1:]
 
 
-class ContinuousCDFWarp(BaseMap):
-    r"""Pixel-exact warp of [0, 1)² onto an image density, continuous across rows (trapezoid bands).
+class ContinuousCDFWarp(ExactImageWarp):
+    r"""Pixel-exact warp of [0, 1)² onto an image density, continuous across rows where it can be.
 
     ``u[:, 1]`` picks a row band through the marginal CDF of the row masses (rows ordered from
-    the bottom of the image, rows of zero mass skipped) exactly as pbrt's ``PiecewiseConstant2D``;
-    inside a band the preimage of each pixel is a trapezoid of area equal to the pixel's mass
-    whose slanted sides continue the sides of the trapezoids in the band below (see
-    :func:`band_widths`). A point at height ``t`` of its band and position ``s`` across the
-    trapezoid's width at that height goes to ``fy = A(t) / A(1)`` (``A``: trapezoid area below
-    ``t``) and ``fx = s`` inside the pixel: the Jacobian is constant on the trapezoid, so the pdf
-    is exactly :meth:`ImageDensity.pdf <iadb_graphics.densities.ImageDensity.pdf>` and
+    the bottom of the image, rows of zero mass skipped) exactly as pbrt's ``PiecewiseConstant2D``.
+    Inside a band, at local height ``t``, the boundary between columns ``i − 1`` and ``i`` sits at
+    a position piecewise linear in ``t`` through the band's bottom, middle and top boundary
+    points (:func:`band_widths`); the region between two boundaries, of area equal to the
+    pixel's mass, is the pixel's preimage. A point at height ``t`` and at fraction ``s`` of the
+    region's width at that height goes to ``fy = A(t) / A(1)`` (``A``: the region's area below
+    ``t``) and ``fx = s`` inside the pixel: the Jacobian is constant on the region, so the pdf is
+    exactly :meth:`ImageDensity.pdf <iadb_graphics.densities.ImageDensity.pdf>` and
     log|det ∂T/∂u| = −log pdf(T(u)). The inverse solves one quadratic per point.
+
+    The map is continuous across a band boundary where the two rows share their boundary
+    points (``lam_ == 1``); inside a band it can jump by less than one pixel vertically across a
+    column boundary (the two neighbours' ``A`` differ).
 
     Parameters
     ----------
     image_density : ImageDensity
     continuity : float in [0, 1], default 1
-        Upper bound of the blend θ of :func:`band_widths`; 0 reproduces ``InverseCDFWarp``.
+        Upper bound of the blend λ of :func:`band_widths`; 0 reproduces ``InverseCDFWarp``.
     """
 
     def __init__(self, image_density, *, continuity=1.0):
@@ -108,10 +114,6 @@ class ContinuousCDFWarp(BaseMap):
         self._log_pdf_pixel = np.log(np.where(mass > 0, image_density.density_grid()[::-1], 1.0))
         self.d = 2
         self.bounds = image_density.domain.copy()
-
-    def fit(self, source=None, target=None, *, rng=None, progress=None):
-        """Nothing to fit (the warp is defined by the image); returns ``self``."""
-        return self
 
     def transform(self, u, *, return_log_det=False):
         """Warp ``u`` (n, 2) in [0, 1]² to points of the domain; optionally log|det ∂T/∂u| (n,) (Numba)."""
@@ -151,19 +153,6 @@ class ContinuousCDFWarp(BaseMap):
         u = np.empty_like(x)
         band_inverse(self.band_y0_, self.band_dy_, self.bottom_, self.mid_, self.top_, pix, frac, u)
         return restore(u)
-
-    def pdf(self, x):
-        """The warp's pdf at points (n, 2) of the domain: exactly the image density's pdf."""
-        return self.density.pdf(x)
-
-    def log_pdf(self, x):
-        """Log of :meth:`pdf`."""
-        return self.density.log_pdf(x)
-
-    def sample(self, n, *, rng=None):
-        """``n`` warped uniform samples (n, 2)."""
-        n = check_int(n, "n", minimum=0)
-        return self.transform(as_generator(rng).random((n, 2)))
 
     def __repr__(self):
         return (f"ContinuousCDFWarp({self.density.width}x{self.density.height} image, "

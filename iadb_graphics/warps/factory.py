@@ -12,7 +12,7 @@ WARP_METHODS = ("grid", "mlp", "mesh", "inverse-cdf", "hierarchical", "continuou
 
 #: The method ``make_warp`` and ``iadb-graphics warp`` use unless told otherwise: the exact warp
 #: with the lowest mean Monte Carlo error over a broad set of images, integrands and point sets.
-DEFAULT_WARP_METHOD = "continuous-cdf"
+DEFAULT_WARP_METHOD = "hierarchical"
 
 
 def make_warp(method=DEFAULT_WARP_METHOD, image_density=None, *, resolution=128, rng=None, progress=None,

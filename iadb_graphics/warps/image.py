@@ -16,10 +16,39 @@ from .._validation import as_generator, check_int, describe
 from ..densities import ImageDensity
 from ..maps.base import BaseMap, to_numpy_io
 
-__all__ = ["InverseCDFWarp", "HierarchicalWarp"]
+__all__ = ["InverseCDFWarp", "HierarchicalWarp", "ExactImageWarp"]
 
 
-class InverseCDFWarp(BaseMap):
+class ExactImageWarp(BaseMap):
+    """Common part of the warps of [0, 1]² whose pdf is the image density itself (no fitting).
+
+    Subclasses set ``density``, ``d = 2`` and ``bounds`` in ``__init__``: they are ready to use.
+    """
+
+    #: ``transform(u, return_log_det=True)`` gives the exact log|det| (= −log pdf).
+    has_log_det = True
+    #: ``inverse_transform`` is exact.
+    has_inverse = True
+
+    def fit(self, source=None, target=None, *, rng=None, progress=None):
+        """Nothing to fit (the warp is defined by the image); returns ``self``."""
+        return self
+
+    def pdf(self, x):
+        """The warp's pdf at points (n, 2) of the domain: exactly the image density's pdf."""
+        return self.density.pdf(x)
+
+    def log_pdf(self, x):
+        """Log of :meth:`pdf`."""
+        return self.density.log_pdf(x)
+
+    def sample(self, n, *, rng=None):
+        """``n`` warped uniform samples (n, 2)."""
+        n = check_int(n, "n", minimum=0)
+        return self.transform(as_generator(rng).random((n, 2)))
+
+
+class InverseCDFWarp(ExactImageWarp):
     r"""The classic 2D warp of an image density: marginal in y, then conditional in x.
 
     pbrt's ``PiecewiseConstant2D`` semantics: ``u[:, 1]`` picks a row through the marginal CDF
@@ -56,10 +85,6 @@ class InverseCDFWarp(BaseMap):
         self._last_row = int(np.nonzero(self.row_mass_ > 0)[0][-1])
         self.d = 2
         self.bounds = image_density.domain.copy()
-
-    def fit(self, source=None, target=None, *, rng=None, progress=None):
-        """Nothing to fit (the warp is defined by the image); returns ``self``."""
-        return self
 
     def transform(self, u, *, return_log_det=False):
         """Warp ``u`` (n, 2) in [0, 1]² to points of the domain; optionally log|det ∂T/∂u| (n,)."""
@@ -112,19 +137,6 @@ class InverseCDFWarp(BaseMap):
         u[:, 0] = self.conditional_cdf_[j, i] + (tx - i) * self.cond_mass_[j, i]
         return restore(np.clip(u, 0.0, 1.0))
 
-    def pdf(self, x):
-        """The warp's pdf at points (n, 2) of the domain: the image density's pdf."""
-        return self.density.pdf(x)
-
-    def log_pdf(self, x):
-        """Log of :meth:`pdf`."""
-        return self.density.log_pdf(x)
-
-    def sample(self, n, *, rng=None):
-        """``n`` warped uniform samples (n, 2)."""
-        n = check_int(n, "n", minimum=0)
-        return self.transform(as_generator(rng).random((n, 2)))
-
 
 class HierarchicalWarp:
     """Mip-map descent warp of the unit square onto an image density (exact pdf, exact inverse).
@@ -155,10 +167,14 @@ class HierarchicalWarp:
         m = np.zeros((size, size))
         m[:w, :h] = image_density.mass[::-1, :].T  # m[ix, iy], iy counted from the bottom
         self._mip = [m]
-        self._flat = self._offsets = None  # the flat pyramid of the kernel, made on first use
         for _ in range(self.levels):
             m = m[0::2, 0::2] + m[1::2, 0::2] + m[0::2, 1::2] + m[1::2, 1::2]
             self._mip.insert(0, m)
+        # the kernel's flat pyramid and the log-density of the finest level
+        self._flat = np.concatenate([m.ravel() for m in self._mip])
+        self._offsets = np.concatenate([[0], np.cumsum([m.size for m in self._mip])]).astype(np.int64)
+        with np.errstate(divide="ignore"):
+            self._log_pdf = np.log(self._mip[-1] / (image_density.cell[0] * image_density.cell[1]))
 
     def transform(self, u, *, return_log_det=False):
         """Warp ``u`` (n, 2) in [0, 1]^2 → ``y`` (n, 2) [, ``log|det J|`` (n,)] (Numba, parallel)."""
@@ -168,11 +184,6 @@ class HierarchicalWarp:
         if x.size and not (x.min() >= 0.0 and x.max() <= 1.0):
             raise ValueError(f"u has {int(np.sum(~np.all((x >= 0) & (x <= 1), axis=1)))} point(s) outside [0, 1]^2"
                              " (or NaN)")
-        if self._flat is None:
-            self._flat = np.concatenate([m.ravel() for m in self._mip])
-            self._offsets = np.concatenate([[0], np.cumsum([m.size for m in self._mip])]).astype(np.int64)
-            with np.errstate(divide="ignore"):
-                self._log_pdf = np.log(self._mip[-1] / (self.density.cell[0] * self.density.cell[1]))
         y = np.empty_like(x)
         log_det = np.empty(len(x))
         dens = self.density
