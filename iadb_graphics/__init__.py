@@ -2,10 +2,12 @@
 
 Maps follow ``fit(source, target) / transform / inverse_transform``: the learned
 :class:`IADBMap` (torch MLP), the training-free :class:`GridIADBMap` (Numba) and
-:class:`BakedMap` lookup tables; optimal-transport baselines live in :mod:`iadb_graphics.transport`.
+:class:`BakedMap` lookup tables; :class:`EnvMapDensity` samples directions from an HDR
+environment map; optimal-transport baselines live in :mod:`iadb_graphics.transport`.
 """
 from .densities import (Empirical, Gaussian, GaussianMixture, ImageDensity, Uniform, as_density,
                         toy2d)
+from .envmap import EnvMapDensity
 from .maps.baked import BakedMap
 from .maps.grid import GridIADBMap
 from . import pointsets
@@ -24,4 +26,4 @@ def __getattr__(name):
 
 
 __all__ = ["Empirical", "Gaussian", "GaussianMixture", "ImageDensity", "Uniform", "as_density", "toy2d",
-           "IADBMap", "GridIADBMap", "BakedMap", "pointsets"]
+           "EnvMapDensity", "IADBMap", "GridIADBMap", "BakedMap", "pointsets"]

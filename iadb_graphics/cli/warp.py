@@ -24,8 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the ``warp`` options to ``parser``."""
     from ..warps import DEFAULT_WARP_METHOD, WARP_METHODS
 
-    parser.add_argument("--target", required=True, metavar="IMAGE",
-                        help="image whose luminance is the target density (8/16-bit, float TIFF, .hdr, .exr, .pfm)")
+    dst = parser.add_mutually_exclusive_group(required=True)
+    dst.add_argument("--target", metavar="IMAGE",
+                     help="image whose luminance is the target density (8/16-bit, float TIFF, .hdr, .exr, .pfm)")
+    dst.add_argument("--envmap", metavar="SKY",
+                     help="lat-long environment map (.hdr, .exr, ...): write unit directions (n, 3), +Y up, "
+                          "and with --pdf their solid-angle pdf")
     src = parser.add_mutually_exclusive_group(required=True)
     src.add_argument("--points", metavar="PTS", help="input points in [0, 1]^2 (.npy, .txt or .csv)")
     src.add_argument("--kind", choices=KINDS, help="generate the input points (as `iadb-graphics points`)")
@@ -129,6 +133,10 @@ def run(args) -> int:
     outputs.add("--pdf", args.pdf, POINT_EXTENSIONS)
     outputs.add("--plot", args.plot, (".png",))
     check_arguments(args)
+    if args.envmap is not None:
+        from .warp_envmap import check_envmap_arguments
+
+        check_envmap_arguments(args)
 
     import numpy as np
 
@@ -137,6 +145,14 @@ def run(args) -> int:
     from ._density import aspect_size, image_density
 
     rng = np.random.default_rng(args.seed)
+    if args.envmap is not None:
+        from .warp_envmap import warp_envmap, write_envmap_outputs
+
+        directions, pdf, image, method = warp_envmap(args, _input_points(args, rng), rng)
+        write_envmap_outputs(args, outputs, directions, pdf, image, method)
+        print(f"wrote {len(directions)} directions sampled by {method} from {args.envmap} to "
+              f"{', '.join(outputs.paths)} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+        return 0
     density, _ = image_density(args.target, "--target", invert=args.invert, gamma=args.gamma,
                                max_size=args.max_size)
     points = _input_points(args, rng)

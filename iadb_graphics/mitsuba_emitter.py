@@ -1,0 +1,244 @@
+r"""A Mitsuba 3 environment emitter that samples its sky with this package's warps.
+
+:func:`register` adds the plugin ``"iadb_envmap"`` to Mitsuba (``scalar_rgb`` and the other
+scalar variants). It takes the same parameters as Mitsuba's own ``envmap`` (``filename`` or
+``bitmap``, ``scale``, ``to_world``) plus ``method`` (a warp of
+:func:`~iadb_graphics.warps.make_warp`; default: the package's default warp), ``supersample``
+(default: :func:`default_supersample`) and ``seed``. Its radiance is Mitsuba's ``envmap``
+radiance, evaluated by an inner ``envmap`` instance, so the two emitters differ only in how
+they sample directions:
+
+- Mitsuba's ``envmap`` interpolates the texels bilinearly between nodes at φ = 2π(c + ½)/W and
+  θ = πr/(H − 1), and samples lum · sin θ at those nodes with a bilinear ``Hierarchical2D`` warp;
+- ``iadb_envmap`` splits every cell of that node lattice into ``supersample``² sub-cells, gives
+  each the mean luminance of the bilinear radiance over it (its value at the sub-cell centre),
+  and samples those through :class:`~iadb_graphics.envmap.EnvMapDensity`, whose
+  ``pdf_direction`` is the exact solid-angle density of the directions it returns.
+
+Mitsuba 3 does not call ``set_scene`` on emitters written in Python: call :func:`prepare_scene`
+on the loaded scene so that the emitter knows the scene's bounding sphere (as ``envmap`` does).
+
+Mitsuba is imported only by :func:`register` and :func:`lattice_luminance` does not need it,
+so ``import iadb_graphics`` never imports Mitsuba.
+
+Examples
+--------
+>>> import mitsuba as mi                                    # doctest: +SKIP
+>>> mi.set_variant("scalar_rgb")                            # doctest: +SKIP
+>>> from iadb_graphics.mitsuba_emitter import prepare_scene, register
+>>> register()                                              # doctest: +SKIP
+>>> sky = {"type": "iadb_envmap", "filename": "sky.exr"}
+>>> scene = prepare_scene(mi.load_dict({..., "sky": sky}))  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_int
+
+__all__ = ["register", "prepare_scene", "lattice_luminance", "default_supersample", "PLUGIN_NAME",
+           "MAX_LATTICE_CELLS", "DEFAULT_RADIUS"]
+
+PLUGIN_NAME = "iadb_envmap"
+MAX_LATTICE_CELLS = 1 << 22
+DEFAULT_RADIUS = 1.0e6  # the scene's bounding radius assumed before prepare_scene()
+
+
+def default_supersample(height, width, max_cells=MAX_LATTICE_CELLS, max_factor=8):
+    """The largest s <= ``max_factor`` whose ((H − 1)·s) × (W·s) lattice has at most ``max_cells`` cells (>= 1).
+
+    A piecewise-constant density with s² sub-cells per lattice cell follows the bilinear radiance
+    more closely as s grows (the relative variance of radiance / pdf over a cell falls like 1/s²);
+    the cell budget bounds memory and build time for large maps.
+    """
+    height = check_int(height, "height", minimum=2)
+    width = check_int(width, "width", minimum=1)
+    s = int(np.floor(np.sqrt(max_cells / ((height - 1) * width))))
+    return int(np.clip(s, 1, max_factor))
+
+
+def lattice_luminance(luminance, supersample=1):
+    """Mean of Mitsuba's bilinear ``envmap`` radiance over the sub-cells of its node lattice.
+
+    ``luminance`` (H, W) holds the node values (node (r, c) at θ = πr/(H − 1), φ = 2π(c + ½)/W,
+    periodic in φ). Returns ((H − 1)·s, W·s) values, row 0 at θ = 0 and column 0 starting at
+    φ = π/W; each is the bilinear interpolant at the sub-cell centre, which is its exact mean
+    over the sub-cell (area measure in (φ, θ)).
+    """
+    lum = np.asarray(luminance, dtype=float)
+    if lum.ndim != 2 or lum.shape[0] < 2 or lum.shape[1] < 1:
+        raise ValueError(f"luminance must have shape (H, W) with H >= 2, got shape {lum.shape}")
+    s = check_int(supersample, "supersample", minimum=1)
+    f = (np.arange(s) + 0.5) / s  # sub-cell centres inside a lattice cell
+    top, bottom = lum[:-1], lum[1:]
+    rows = top[:, None, :] * (1.0 - f)[None, :, None] + bottom[:, None, :] * f[None, :, None]
+    rows = rows.reshape(-1, lum.shape[1])  # ((H-1)s, W)
+    left, right = rows, np.roll(rows, -1, axis=1)
+    out = left[:, :, None] * (1.0 - f)[None, None, :] + right[:, :, None] * f[None, None, :]
+    return out.reshape(rows.shape[0], -1)
+
+
+def _emitter_class(mi):
+    import drjit as dr
+    import numba
+
+    def one_thread():
+        # one direction per call: Mitsuba already runs one render thread per core, and launching
+        # Numba's parallel kernels for a single point costs far more than the point itself
+        if numba.get_num_threads() != 1:
+            numba.set_num_threads(1)
+
+    from .envmap import EnvMapDensity
+
+    class IADBEnvironmentEmitter(mi.Emitter):
+        """Mitsuba's ``envmap`` radiance, sampled with an :class:`EnvMapDensity` warp."""
+
+        def __init__(self, props):
+            mi.Emitter.__init__(self, props)
+            if ("bitmap" in props) == ("filename" in props):
+                raise ValueError(f"{PLUGIN_NAME} needs exactly one of 'filename' and 'bitmap'")
+            source = props["bitmap"] if "bitmap" in props else mi.Bitmap(props["filename"])
+            if not isinstance(source, mi.Bitmap):
+                raise TypeError(f"{PLUGIN_NAME}: 'bitmap' must be a mitsuba Bitmap, got {type(source).__name__}")
+            scale = float(props.get("scale", 1.0))
+            self.to_world_ = props.get("to_world", mi.ScalarTransform4f())
+            self.method = props.get("method", None)
+            supersample = props.get("supersample", 0)
+            seed = int(props.get("seed", 0))
+            self.inner = mi.load_dict({"type": "envmap", "bitmap": source, "scale": scale,
+                                       "to_world": self.to_world_})
+            rgb = np.asarray(source.convert(mi.Bitmap.PixelFormat.RGB, mi.Struct.Type.Float32, False))
+            lum = rgb.reshape(rgb.shape[0], rgb.shape[1], -1) @ np.array([0.212671, 0.715160, 0.072169])
+            if rgb.shape[0] < 2:
+                raise ValueError(f"{PLUGIN_NAME}: the map needs at least 2 rows, got {rgb.shape[0]}")
+            w = rgb.shape[1]
+            self.supersample = int(supersample) if supersample else default_supersample(rgb.shape[0], w)
+            self.density = EnvMapDensity(lattice_luminance(np.maximum(lum, 0.0), self.supersample),
+                                         method=self.method, phi_offset=0.5 / w, rng=seed)
+            self.m_flags = mi.EmitterFlags.Infinite | mi.EmitterFlags.SpatiallyVarying
+            # Mitsuba does not call a Python emitter's set_scene: until prepare_scene() does, assume a
+            # scene of radius DEFAULT_RADIUS (shadow rays must reach past every occluder)
+            self.bsphere_ = mi.BoundingSphere3f(mi.ScalarPoint3f(0.0), DEFAULT_RADIUS)
+            self._si = mi.SurfaceInteraction3f()
+
+        def set_scene(self, scene):
+            bbox = scene.bbox()
+            if bbox.valid():
+                sphere = bbox.bounding_sphere()
+                eps = float(mi.math.RayEpsilon)
+                self.bsphere_ = mi.BoundingSphere3f(sphere.center, max(eps, sphere.radius * (1.0 + eps)))
+            else:
+                self.bsphere_ = mi.BoundingSphere3f(mi.ScalarPoint3f(0.0), float(mi.math.RayEpsilon))
+            self.inner.set_scene(scene)
+
+        def _radiance(self, d_world, wavelengths=None):
+            si = self._si
+            si.wi = -d_world
+            if wavelengths is not None:
+                si.wavelengths = wavelengths
+            return self.inner.eval(si)
+
+        def _sample(self, sample):
+            one_thread()
+            d_local, pdf = self.density.transform(np.array([[sample[0], sample[1]]], dtype=float))
+            d_world = self.to_world_ @ mi.ScalarVector3f(*d_local[0])
+            return dr.normalize(mi.Vector3f(d_world)), float(pdf[0])
+
+        def eval(self, si, active=True):
+            return self.inner.eval(si, active)
+
+        def sample_direction(self, it, sample, active=True):
+            d, pdf = self._sample(sample)
+            ds = mi.DirectionSample3f()
+            if not (pdf > 0.0 and np.isfinite(pdf)):
+                return ds, mi.Spectrum(0.0)
+            radius = max(self.bsphere_.radius, float(dr.norm(it.p - self.bsphere_.center)))
+            dist = 2.0 * radius
+            ds.p = it.p + d * dist
+            ds.n = -d
+            ds.time = it.time
+            ds.pdf = pdf
+            ds.delta = False
+            ds.emitter = self
+            ds.d = d
+            ds.dist = dist
+            return ds, self._radiance(d, it.wavelengths) / pdf
+
+        def pdf_direction(self, it, ds, active=True):
+            one_thread()
+            d_local = self.to_world_.inverse() @ mi.ScalarVector3f(ds.d)
+            return float(self.density.pdf(np.array([[d_local[0], d_local[1], d_local[2]]]))[0])
+
+        def eval_direction(self, it, ds, active=True):
+            return self._radiance(ds.d, it.wavelengths)
+
+        def sample_ray(self, time, wavelength_sample, sample2, sample3, active=True):
+            offset = mi.warp.square_to_uniform_disk_concentric(sample2)
+            d, pdf = self._sample(sample3)
+            if not (pdf > 0.0 and np.isfinite(pdf)):
+                return mi.Ray3f(), mi.Spectrum(0.0)
+            perpendicular = mi.Frame3f(-d).to_world(mi.Vector3f(offset.x, offset.y, 0.0))
+            origin = self.bsphere_.center + (perpendicular + d) * self.bsphere_.radius
+            ray = mi.Ray3f(origin, -d)
+            ray.time = time
+            weight = self._radiance(d) * (np.pi * self.bsphere_.radius ** 2 / pdf)
+            return ray, weight
+
+        def sample_wavelengths(self, si, sample, active=True):
+            return self.inner.sample_wavelengths(si, sample, active)
+
+        def sample_position(self, time, sample, active=True):
+            raise NotImplementedError(f"{PLUGIN_NAME} has no position to sample (an infinite emitter)")
+
+        def bbox(self):
+            return mi.BoundingBox3f()
+
+        def traverse(self, callback):
+            self.inner.traverse(callback)
+
+        def to_string(self):
+            return (f"IADBEnvironmentEmitter[method={self.density.method!r}, res={self.density.width}x"
+                    f"{self.density.height}, supersample={self.supersample}]")
+
+    return IADBEnvironmentEmitter
+
+
+def prepare_scene(scene):
+    """Give every ``iadb_envmap`` emitter of a loaded Mitsuba ``scene`` the scene's bounding sphere.
+
+    Mitsuba 3 does not forward ``set_scene`` to emitters written in Python, so call this once after
+    ``mi.load_dict``/``mi.load_file``. Without it the emitter assumes a scene radius of
+    :data:`DEFAULT_RADIUS`: directions and shadow rays stay correct for any scene inside that
+    radius, but ``sample_ray`` (light tracing) starts its rays on that large sphere, which is
+    correct on average yet very noisy. Returns ``scene``.
+    """
+    for emitter in scene.emitters():
+        if hasattr(emitter, "bsphere_") and callable(getattr(emitter, "set_scene", None)):
+            emitter.set_scene(scene)
+    return scene
+
+
+def register():
+    """Register the ``"iadb_envmap"`` emitter with Mitsuba for the current (scalar) variant.
+
+    Call after ``mitsuba.set_variant`` (a scalar variant such as ``"scalar_rgb"``: the plugin
+    calls numpy once per sample). Returns the emitter class.
+
+    Raises
+    ------
+    ImportError
+        If Mitsuba is not installed.
+    ValueError
+        If no variant is set or it is not a scalar one.
+    """
+    try:
+        import mitsuba as mi
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("the iadb_envmap emitter needs Mitsuba 3 (pip install mitsuba)") from exc
+    variant = mi.variant()
+    if variant is None or not str(variant).startswith("scalar_"):
+        raise ValueError(f"register() needs a scalar Mitsuba variant set first (e.g. mi.set_variant('scalar_rgb')), "
+                         f"got {variant!r}")
+    cls = _emitter_class(mi)
+    mi.register_emitter(PLUGIN_NAME, lambda props: cls(props))
+    return cls
