@@ -187,7 +187,7 @@ def make(name, dens, rng, quick):
     t0 = time.perf_counter()
     try:
         if name.startswith("mitsuba-"):
-            w = MitsubaWarp(dens, name[len("mitsuba-"):])
+            w = MitsubaWarp(kind=name[len("mitsuba-"):]).fit(None, dens)
         elif name == "mesh":
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")

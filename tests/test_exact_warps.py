@@ -5,7 +5,7 @@ images, NaN/inf)."""
 import numpy as np
 import pytest
 
-from iadb_graphics.densities import ImageDensity
+from iadb_graphics.densities import Gaussian, ImageDensity
 from iadb_graphics.metrics import chi2_test
 from iadb_graphics.warps import (DEFAULT_WARP_METHOD, WARP_METHODS, ContinuousCDFWarp, HierarchicalWarp,
                                  InverseCDFWarp, make_warp, warp, warped_pdf)
@@ -51,7 +51,7 @@ def test_band_widths_keep_the_mass_and_chain_across_similar_rows(rng):
 
 
 def test_band_kernels_match_numpy(rng):
-    w = ContinuousCDFWarp(ImageDensity(_image(rng)))
+    w = ContinuousCDFWarp().fit(None, ImageDensity(_image(rng)))
     from iadb_graphics._kernels.bands import band_inverse, band_transform
 
     u = rng.random((3000, 2))
@@ -71,12 +71,12 @@ def test_band_kernels_match_numpy(rng):
 def test_hierarchical_kernel_matches_numpy(rng):
     from iadb_graphics._kernels.hierarchical import hierarchical_transform
 
-    hw = HierarchicalWarp(ImageDensity(_image(rng, (37, 21))))
+    hw = HierarchicalWarp().fit(None, ImageDensity(_image(rng, (37, 21))))
     u = rng.random((5000, 2))
     u[:3] = [[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
     cell = np.empty(u.shape, dtype=np.int64)
     frac = np.empty_like(u)
-    hierarchical_transform(hw._splits, hw._offsets, hw.levels, u, cell, frac)
+    hierarchical_transform(hw._splits, hw._offsets, hw.levels_, u, cell, frac)
     cell_n, frac_n = naive_hier.hierarchical_transform(hw._mip, u)
     assert np.array_equal(cell, cell_n)
     np.testing.assert_allclose(frac, frac_n, atol=1e-14)
@@ -85,7 +85,7 @@ def test_hierarchical_kernel_matches_numpy(rng):
 @pytest.mark.parametrize("shape", [(24, 40), (33, 17)])
 def test_continuous_cdf_warp_is_exact(rng, shape):
     dens = ImageDensity(_image(rng, shape))
-    cw = ContinuousCDFWarp(dens)
+    cw = ContinuousCDFWarp().fit(None, dens)
     u = rng.random((40000, 2))
     y, pdf = warp(u, cw)
     np.testing.assert_allclose(pdf, dens.pdf(y), rtol=1e-12)  # the pdf is the image density itself
@@ -108,7 +108,7 @@ def test_continuous_cdf_warp_is_continuous_where_rows_are_similar(rng):
     # a smooth image: every band boundary is shared, so nearby u give nearby y across rows
     yy, xx = np.mgrid[0:32, 0:32] / 32
     dens = ImageDensity(1 + xx * yy + 0.5 * np.sin(5 * xx))
-    cw, icdf = ContinuousCDFWarp(dens), InverseCDFWarp(dens)
+    cw, icdf = ContinuousCDFWarp().fit(None, dens), InverseCDFWarp().fit(None, dens)
     assert np.all(cw.lam_ >= 1)
     # points straddling every band boundary, 1e-9 apart in u_y
     ys = np.repeat(cw.band_y0_[1:], 50)
@@ -125,14 +125,14 @@ def test_single_bright_pixel_keeps_the_pdf_exact(cls, rng):
     img = np.zeros((16, 16))
     img[11, 4] = 1.0
     dens = ImageDensity(img)
-    y, pdf = warp(rng.random((2000, 2)), cls(dens))
+    y, pdf = warp(rng.random((2000, 2)), cls().fit(None, dens))
     assert np.all((y[:, 0] >= 4 / 16) & (y[:, 0] <= 5 / 16) & (y[:, 1] >= 4 / 16) & (y[:, 1] <= 5 / 16))
     np.testing.assert_allclose(pdf, 256.0)
     # one dominant pixel over a faint background: both parts exact
     img[:] = 1e-6
     img[11, 4] = 1.0
     dens = ImageDensity(img)
-    y, pdf = warp(rng.random((20000, 2)), cls(dens))
+    y, pdf = warp(rng.random((20000, 2)), cls().fit(None, dens))
     np.testing.assert_allclose(pdf, dens.pdf(y), rtol=1e-9)
     assert np.all(np.isfinite(pdf))
 
@@ -142,7 +142,7 @@ def test_single_bright_pixel_keeps_the_pdf_exact(cls, rng):
 def test_one_row_or_column_images(cls, shape, rng):
     img = np.arange(1, shape[0] * shape[1] + 1, dtype=float).reshape(shape)
     dens = ImageDensity(img)
-    w = cls(dens)
+    w = cls().fit(None, dens)
     u = rng.random((20000, 2))
     y, pdf = warp(u, w)
     assert np.all(np.isfinite(y)) and np.all(np.isfinite(pdf))
@@ -158,7 +158,7 @@ def test_empty_rows_and_columns_are_never_sampled(cls, rng):
     img[:, [0, 3, 19]] = 0.0
     dens = ImageDensity(img)
     u = np.concatenate([rng.random((20000, 2)), [[0, 0], [1, 1], [0, 1], [1, 0]]])
-    y, pdf = warp(u, cls(dens))
+    y, pdf = warp(u, cls().fit(None, dens))
     assert np.all(dens.pdf(y) > 0) and np.all(np.isfinite(pdf))
     np.testing.assert_allclose(pdf, dens.pdf(y), rtol=1e-9)
 
@@ -173,7 +173,7 @@ def test_nan_and_inf_pixels_are_refused(bad):
 
 @pytest.mark.parametrize("cls", EXACT)
 def test_bad_points_are_refused(cls):
-    w = cls(ImageDensity(np.ones((4, 4))))
+    w = cls().fit(None, ImageDensity(np.ones((4, 4))))
     for u in ([[0.5, np.nan]], [[1.5, 0.2]], [[-0.1, 0.2]]):
         with pytest.raises(ValueError, match="u"):
             w.transform(np.array(u))
@@ -182,12 +182,14 @@ def test_bad_points_are_refused(cls):
 def test_continuous_inverse_refuses_zero_mass_pixels():
     img = np.ones((4, 4))
     img[1, 2] = 0.0
-    w = ContinuousCDFWarp(ImageDensity(img))
+    w = ContinuousCDFWarp().fit(None, ImageDensity(img))
     with pytest.raises(ValueError, match="zero-mass"):
         w.inverse_transform(np.array([[2.5 / 4, 2.5 / 4]]))
     with pytest.raises(ValueError, match="outside"):
         w.inverse_transform(np.array([[1.5, 0.5]]))
     with pytest.raises(TypeError, match="ImageDensity"):
-        ContinuousCDFWarp(np.ones((4, 4)))
+        ContinuousCDFWarp().fit(None, None)
+    with pytest.raises(ValueError, match="source"):
+        ContinuousCDFWarp().fit(Gaussian([0.5, 0.5], 0.1), ImageDensity(img))
     with pytest.raises(ValueError, match="continuity"):
-        ContinuousCDFWarp(ImageDensity(img), continuity=2.0)
+        ContinuousCDFWarp(continuity=2.0).fit(None, ImageDensity(img))

@@ -15,7 +15,9 @@ from iadb_graphics import Uniform, toy2d
 from iadb_graphics.color.reinhard import ReinhardMap
 from iadb_graphics.densities import Gaussian
 from iadb_graphics.maps.base import BaseMap, NotFittedError
+from iadb_graphics.densities import ImageDensity
 from iadb_graphics.transport import EMDMap, LinearGaussianMap, QuantileMap, SinkhornMap, SlicedOTMap
+from iadb_graphics.warps import ContinuousCDFWarp, HierarchicalWarp, InverseCDFWarp
 
 
 @dataclass
@@ -40,6 +42,16 @@ def _central(u):
     return 0.25 + 0.5 * u
 
 
+_IMAGE = ImageDensity(np.random.default_rng(3).random((12, 9)) ** 2 + 0.05)
+
+try:
+    import mitsuba  # noqa: F401
+
+    from iadb_graphics.warps.mitsuba import MitsubaWarp
+except ImportError:  # the peers extra is optional
+    MitsubaWarp = None
+
+
 CASES = [
     Case("EMDMap", lambda: EMDMap(n_samples=200), Uniform(), toy2d("8gaussians"), exact_inverse=False,
          inside=_central),
@@ -51,9 +63,16 @@ CASES = [
          round_trip_atol=1e-8, inside=_central),
     Case("LinearGaussianMap", lambda: LinearGaussianMap(n_samples=500), Gaussian([0.0, 0.0], 1.0),
          Gaussian([1.0, -1.0], [[2.0, 0.3], [0.3, 0.5]]), round_trip_atol=1e-10),
+    Case("InverseCDFWarp", InverseCDFWarp, None, _IMAGE, round_trip_atol=1e-10, fd_step=1e-7, log_det_rtol=1e-5),
+    Case("HierarchicalWarp", HierarchicalWarp, None, _IMAGE, round_trip_atol=1e-10, fd_step=1e-7, log_det_rtol=1e-5),
+    Case("ContinuousCDFWarp", ContinuousCDFWarp, None, _IMAGE, round_trip_atol=1e-10, fd_step=1e-7,
+         log_det_rtol=1e-5),
     Case("ReinhardMap", lambda: ReinhardMap(n_samples=500), Uniform((0, 0, 0), (1, 1, 1)), Gaussian([0.5, 0.4, 0.6], 0.01),
          d=3, round_trip_atol=1e-10),
 ]
+if MitsubaWarp is not None:
+    CASES.append(Case("MitsubaWarp", lambda: MitsubaWarp(kind="marginal-discrete"), None, _IMAGE,
+                      round_trip_atol=1e-3, fd_step=1e-3, log_det_rtol=2e-2, inside=_central))
 IDS = [c.name for c in CASES]
 
 

@@ -156,7 +156,7 @@ def _image_density(rng):
 
 def test_inverse_cdf_warp_chi2_and_pdf(rng):
     dens = _image_density(rng)
-    warp = InverseCDFWarp(dens)
+    warp = InverseCDFWarp().fit(None, dens)
     x = warp.transform(rng.random((60_000, 2)))
     res = chi2_test(x, warp.pdf, bounds=dens.bounds, bins=18)
     assert res.p_value > 0.01
@@ -167,19 +167,19 @@ def test_inverse_cdf_warp_chi2_and_pdf(rng):
 def test_inverse_cdf_warp_orientation(rng):
     img = np.zeros((4, 4))
     img[0, 0] = 1.0  # top-left pixel only
-    warp = InverseCDFWarp(ImageDensity(img))
+    warp = InverseCDFWarp().fit(None, ImageDensity(img))
     x = warp.transform(rng.random((100, 2)))
     assert np.all(x[:, 0] <= 0.25) and np.all(x[:, 1] >= 0.75)
 
 
 def test_inverse_cdf_warp_round_trip_and_log_det(rng):
     dens = _image_density(rng)
-    warp = InverseCDFWarp(dens)
+    warp = InverseCDFWarp().fit(None, dens)
     u = rng.random((20_000, 2))
     x, log_det = warp.transform(u, return_log_det=True)
     np.testing.assert_allclose(warp.inverse_transform(x), u, atol=1e-12)
     np.testing.assert_allclose(log_det, -np.log(warp.pdf(x)), rtol=1e-12)
-    assert warp.fit(None, None) is warp and warp.d == 2
+    assert warp.fit(None, dens) is warp and warp.d == 2
     ut = torch.as_tensor(u[:10], dtype=torch.float32)
     assert isinstance(warp.transform(ut), torch.Tensor) and warp.transform(ut).dtype == torch.float32
 
@@ -225,11 +225,11 @@ def test_bad_parameters_raise():
         SlicedOTMap(n_iters=0)
     with pytest.raises(TypeError, match="n_neighbors"):
         EMDMap(n_neighbors=1.5)
-    with pytest.raises(TypeError, match="image_density"):
-        InverseCDFWarp(np.ones((4, 4)))
+    with pytest.raises(TypeError, match="ImageDensity"):
+        InverseCDFWarp().fit(None, None)
     with pytest.raises(ValueError, match="singular"):
         LinearGaussianMap().fit(np.zeros((10, 2)) + np.arange(10)[:, None], np.random.default_rng(0).random((10, 2)))
-    warp = InverseCDFWarp(ImageDensity(np.ones((4, 4))))
+    warp = InverseCDFWarp().fit(None, ImageDensity(np.ones((4, 4))))
     with pytest.raises(ValueError, match=r"u must lie in \[0, 1\]"):
         warp.transform(np.array([[0.5, 1.5]]))
     with pytest.raises(ValueError, match="outside the image domain"):
@@ -245,7 +245,7 @@ def test_emd_map_w2_quality():
 
 def test_inverse_cdf_warp_corners_and_unit_edge(rng):
     dens = _image_density(rng)
-    warp = InverseCDFWarp(dens)
+    warp = InverseCDFWarp().fit(None, dens)
     u = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0], [1 - 1e-16, 0.5]])
     x, log_det = warp.transform(u, return_log_det=True)
     assert np.all(np.isfinite(x)) and np.all(np.isfinite(log_det))

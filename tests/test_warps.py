@@ -305,7 +305,7 @@ def test_hierarchical_warp_is_exact(rng, shape):
     img = rng.random(shape) ** 3
     img[3, :] = 0.0  # a zero row
     dens = ImageDensity(img)
-    hw = HierarchicalWarp(dens)
+    hw = HierarchicalWarp().fit(None, dens)
     u = rng.random((40000, 2))
     y, pdf = warp(u, hw)
     np.testing.assert_allclose(pdf, dens.pdf(y), rtol=1e-10)
@@ -319,7 +319,7 @@ def test_hierarchical_warp_is_exact(rng, shape):
 
 def test_inverse_cdf_warp_through_warp(rng):
     dens = ImageDensity(rng.random((32, 32)) ** 2)
-    y, pdf = warp(rng.random((30000, 2)), InverseCDFWarp(dens))
+    y, pdf = warp(rng.random((30000, 2)), InverseCDFWarp().fit(None, dens))
     np.testing.assert_allclose(pdf, dens.pdf(y), rtol=1e-9)
     assert chi2_test(y, dens.pdf, bounds=UNIT, bins=32).p_value > 0.01
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_float, describe
-from ..densities import ImageDensity
+from .._validation import check_float
 from ..maps.base import to_numpy_io
 from .image import ExactImageWarp
 
@@ -85,16 +84,14 @@ class ContinuousCDFWarp(ExactImageWarp):
 
     Parameters
     ----------
-    image_density : ImageDensity
     continuity : float in [0, 1], default 1
         Upper bound of the blend λ of :func:`band_widths`; 0 reproduces ``InverseCDFWarp``.
     """
 
-    def __init__(self, image_density, *, continuity=1.0):
-        if not isinstance(image_density, ImageDensity):
-            raise TypeError(f"image_density must be an ImageDensity, got {describe(image_density)}")
+    def __init__(self, *, continuity=1.0):
         self.continuity = check_float(continuity, "continuity", minimum=0.0, maximum=1.0)
-        self.density = image_density
+
+    def _build(self, image_density):
         mass = image_density.mass[::-1].astype(float)  # row 0 = bottom (lowest y)
         row_mass = mass.sum(axis=1)
         self.rows_ = np.nonzero(row_mass > 0)[0]
@@ -112,18 +109,17 @@ class ContinuousCDFWarp(ExactImageWarp):
         self.band_of_row_ = np.full(mass.shape[0], -1, dtype=np.int64)
         self.band_of_row_[self.rows_] = np.arange(len(self.rows_))
         self._log_pdf_pixel = np.log(np.where(mass > 0, image_density.density_grid()[::-1], 1.0))
-        self.d = 2
-        self.bounds = image_density.domain.copy()
 
     def transform(self, u, *, return_log_det=False):
         """Warp ``u`` (n, 2) in [0, 1]² to points of the domain; optionally log|det ∂T/∂u| (n,) (Numba)."""
         from .._kernels.bands import band_warp
 
+        self._check_fitted()
         u, restore = to_numpy_io(u, "u", 2)
         if u.size and not (u.min() >= 0.0 and u.max() <= 1.0):
             raise ValueError(f"u must lie in [0, 1]^2, got values in [{np.nanmin(u):g}, {np.nanmax(u):g}]"
                              + (" and NaN" if np.isnan(u).any() else ""))
-        dens = self.density
+        dens = self.density_
         y = np.empty_like(u)
         log_det = np.empty(len(u))
         band_warp(self.band_y0_, self.band_dy_, self.bottom_, self.mid_, self.top_, self.last_col_, self.rows_,
@@ -132,12 +128,12 @@ class ContinuousCDFWarp(ExactImageWarp):
             return restore(y), restore(log_det)
         return restore(y)
 
-    def inverse_transform(self, x):
+    def _inverse(self, x):
         """Exact inverse: points (n, 2) in pixels of positive mass → ``u`` (n, 2) in [0, 1]²."""
         from .._kernels.bands import band_inverse
 
         x, restore = to_numpy_io(x, "x", 2)
-        dens = self.density
+        dens = self.density_
         g = (x - dens.domain[:, 0]) / dens.cell
         size = np.array([dens.width, dens.height])
         ij = np.clip(np.floor(g).astype(np.int64), 0, size - 1)
@@ -155,6 +151,8 @@ class ContinuousCDFWarp(ExactImageWarp):
         return restore(u)
 
     def __repr__(self):
+        if not self.is_fitted:
+            return f"ContinuousCDFWarp(continuity={self.continuity}, not fitted)"
         shared = float(np.mean(self.lam_ >= 1)) if len(self.lam_) else 1.0
-        return (f"ContinuousCDFWarp({self.density.width}x{self.density.height} image, "
+        return (f"ContinuousCDFWarp({self.density_.width}x{self.density_.height} image, "
                 f"continuous across {shared:.0%} of the band boundaries)")

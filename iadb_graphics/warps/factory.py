@@ -37,12 +37,9 @@ def make_warp(method=DEFAULT_WARP_METHOD, image_density=None, *, resolution=128,
     rng = as_generator(rng)
     map_kwargs = dict(map_kwargs or {})
     fit_kwargs = dict(fit_kwargs or {})
-    if method == "inverse-cdf":
-        return InverseCDFWarp(image_density)
-    if method == "hierarchical":
-        return HierarchicalWarp(image_density)
-    if method == "continuous-cdf":
-        return ContinuousCDFWarp(image_density)
+    exact = {"inverse-cdf": InverseCDFWarp, "hierarchical": HierarchicalWarp, "continuous-cdf": ContinuousCDFWarp}
+    if method in exact:
+        return exact[method]().fit(None, image_density)
     if method == "mlp":
         from ..maps.iadb import IADBMap
 

@@ -19,10 +19,32 @@ from ..maps.base import BaseMap, to_numpy_io
 __all__ = ["InverseCDFWarp", "HierarchicalWarp", "ExactImageWarp"]
 
 
-class ExactImageWarp(BaseMap):
-    """Common part of the warps of [0, 1]² whose pdf is the image density itself (no fitting).
+def check_unit_square_source(source):
+    """The image warps map the uniform unit square: ``source`` must be None or ``Uniform()``."""
+    from ..densities import Uniform
 
-    Subclasses set ``density``, ``d = 2`` and ``bounds`` in ``__init__``: they are ready to use.
+    if source is None:
+        return
+    if not (isinstance(source, Uniform) and source.d == 2 and np.all(source.low == 0) and np.all(source.high == 1)):
+        raise ValueError(f"source must be None or Uniform() (the unit square these warps map), got {describe(source)}")
+
+
+def as_image_density(target, name="target") -> ImageDensity:
+    """An :class:`ImageDensity` as it is; an image array (H, W[, C]) or file path becomes one."""
+    if isinstance(target, ImageDensity):
+        return target
+    if target is None:
+        raise TypeError(f"{name} must be an ImageDensity, an image array or an image path, got None")
+    return ImageDensity(target)
+
+
+class ExactImageWarp(BaseMap):
+    """Common part of the warps of [0, 1]² whose pdf is the image density itself.
+
+    ``fit(source, target)`` builds the warp's tables from ``target`` (an ImageDensity, an image
+    array or a path; ``source`` is the uniform unit square: None or ``Uniform()``). Subclasses
+    implement ``_build(density)``. Fitted attributes: ``density_`` (the ImageDensity), ``d_`` (2),
+    ``bounds_`` (its domain).
     """
 
     #: ``transform(u, return_log_det=True)`` gives the exact log|det| (= −log pdf).
@@ -31,16 +53,43 @@ class ExactImageWarp(BaseMap):
     has_inverse = True
 
     def fit(self, source=None, target=None, *, rng=None, progress=None):
-        """Nothing to fit (the warp is defined by the image); returns ``self``."""
+        """Build the tables of the warp from the uniform unit square onto ``target``; returns ``self``.
+
+        ``rng`` and ``progress`` are accepted for the protocol: building is deterministic and fast.
+        """
+        check_unit_square_source(source)
+        density = as_image_density(target)
+        self._build(density)
+        self.density_ = density
+        self.d = 2
+        self.bounds = density.domain.copy()
         return self
+
+    def _build(self, density):  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    def _inverse(self, y):  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    def inverse_transform(self, y, *, return_log_det=False):
+        """Exact inverse: points (n, 2) of the domain → ``u`` in [0, 1]²; optionally log|det ∂T⁻¹/∂y|
+        (n,), which is the log-pdf at ``y``."""
+        self._check_fitted()
+        u = self._inverse(y)
+        if return_log_det:
+            z, restore = to_numpy_io(y, "y", 2)
+            return u, restore(self.density_.log_pdf(z))
+        return u
 
     def pdf(self, x):
         """The warp's pdf at points (n, 2) of the domain: exactly the image density's pdf."""
-        return self.density.pdf(x)
+        self._check_fitted()
+        return self.density_.pdf(x)
 
     def log_pdf(self, x):
         """Log of :meth:`pdf`."""
-        return self.density.log_pdf(x)
+        self._check_fitted()
+        return self.density_.log_pdf(x)
 
     def sample(self, n, *, rng=None):
         """``n`` warped uniform samples (n, 2)."""
@@ -57,17 +106,22 @@ class InverseCDFWarp(ExactImageWarp):
     (the pdf is piecewise constant). So ``transform`` maps [0, 1)² onto the image density's
     ``domain``, its pdf is exactly :meth:`ImageDensity.pdf <iadb_graphics.densities.ImageDensity.pdf>`,
     the Jacobian is triangular with log|det| = −log pdf(T(u)), and ``inverse_transform`` (the two
-    CDFs) is exact. No fitting: ``fit`` returns ``self``.
+    CDFs) is exact. No hyperparameters: ``InverseCDFWarp().fit(None, image_density)``.
 
-    Parameters
-    ----------
-    image_density : ImageDensity
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from iadb_graphics.warps import InverseCDFWarp
+    >>> w = InverseCDFWarp().fit(None, np.array([[1.0, 3.0], [0.0, 4.0]]))
+    >>> y, log_det = w.transform(np.array([[0.5, 0.5]]), return_log_det=True)
+    >>> bool(np.allclose(w.pdf(y), np.exp(-log_det)))
+    True
     """
 
-    def __init__(self, image_density):
-        if not isinstance(image_density, ImageDensity):
-            raise TypeError(f"image_density must be an ImageDensity, got {describe(image_density)}")
-        self.density = image_density
+    def __init__(self):
+        pass
+
+    def _build(self, image_density):
         mass = image_density.mass[::-1].astype(float)  # row 0 = bottom (lowest y)
         h, w = mass.shape
         rows = mass.sum(axis=1)
@@ -83,11 +137,10 @@ class InverseCDFWarp(ExactImageWarp):
         self.cond_mass_ = np.diff(cond, axis=1)
         self._flat_cdf = (cond + np.arange(h)[:, None]).ravel()
         self._last_row = int(np.nonzero(self.row_mass_ > 0)[0][-1])
-        self.d = 2
-        self.bounds = image_density.domain.copy()
 
     def transform(self, u, *, return_log_det=False):
         """Warp ``u`` (n, 2) in [0, 1]² to points of the domain; optionally log|det ∂T/∂u| (n,)."""
+        self._check_fitted()
         u, restore = to_numpy_io(u, "u", 2)
         if u.size and (u.min() < 0.0 or u.max() > 1.0):
             raise ValueError(f"u must lie in [0, 1]^2, got values in [{u.min():g}, {u.max():g}]")
@@ -110,7 +163,7 @@ class InverseCDFWarp(ExactImageWarp):
             i[k] = pos[np.clip(np.searchsorted(pos, cand, side="right") - 1, 0, len(pos) - 1)]
         pij = self.cond_mass_[j, i]
         fx = np.clip((u[:, 0] - self.conditional_cdf_[j, i]) / pij, 0.0, 1.0)
-        dom = self.density.domain
+        dom = self.density_.domain
         x = np.empty_like(u)
         x[:, 0] = dom[0, 0] + (i + fx) * (dom[0, 1] - dom[0, 0]) / w
         x[:, 1] = dom[1, 0] + (j + fy) * (dom[1, 1] - dom[1, 0]) / h
@@ -120,10 +173,10 @@ class InverseCDFWarp(ExactImageWarp):
             return restore(x), restore(log_det[:, None])[:, 0]
         return restore(x)
 
-    def inverse_transform(self, x):
+    def _inverse(self, x):
         """The two CDFs: points (n, 2) of the domain → u in [0, 1]² (exact inverse of ``transform``)."""
         x, restore = to_numpy_io(x, "x", 2)
-        dom = self.density.domain
+        dom = self.density_.domain
         outside = np.any((x < dom[:, 0]) | (x > dom[:, 1]), axis=1)
         if np.any(outside):
             raise ValueError(f"x has {int(outside.sum())} point(s) outside the image domain {dom.tolist()}")
@@ -138,36 +191,27 @@ class InverseCDFWarp(ExactImageWarp):
         return restore(np.clip(u, 0.0, 1.0))
 
 
-class HierarchicalWarp:
+class HierarchicalWarp(ExactImageWarp):
     """Mip-map descent warp of the unit square onto an image density (exact pdf, exact inverse).
 
     At every level of a mip-map pyramid (padded to a power of two) the first uniform coordinate
     picks the left or right column by mass and the second picks the row within it, each
     rescaled to [0, 1) for the next level; the last level places the point affinely in its pixel.
     The map is piecewise affine and discontinuous (it breaks stratification at pixel splits), and
-    its pdf is exactly the image density.
-
-    Parameters
-    ----------
-    image_density : ImageDensity or image array (H, W[, C])
+    its pdf is exactly the image density. No hyperparameters: ``HierarchicalWarp().fit(None, image_density)``.
     """
 
-    d = 2
+    def __init__(self):
+        pass
 
-    def __init__(self, image_density):
-        from ..densities import ImageDensity
-
-        if not isinstance(image_density, ImageDensity):
-            image_density = ImageDensity(image_density)
-        self.density = image_density
-        self.bounds = image_density.domain.copy()
+    def _build(self, image_density):
         h, w = image_density.height, image_density.width
-        self.levels = max(0, int(np.ceil(np.log2(max(h, w)))))
-        size = 2 ** self.levels
+        self.levels_ = max(0, int(np.ceil(np.log2(max(h, w)))))
+        size = 2 ** self.levels_
         m = np.zeros((size, size))
         m[:w, :h] = image_density.mass[::-1, :].T  # m[ix, iy], iy counted from the bottom
         self._mip = [m]
-        for _ in range(self.levels):
+        for _ in range(self.levels_):
             m = m[0::2, 0::2] + m[1::2, 0::2] + m[0::2, 1::2] + m[1::2, 1::2]
             self._mip.insert(0, m)
         # the kernel's split table and the log-density of the finest level
@@ -181,23 +225,24 @@ class HierarchicalWarp:
         """Warp ``u`` (n, 2) in [0, 1]^2 → ``y`` (n, 2) [, ``log|det J|`` (n,)] (Numba, parallel)."""
         from .._kernels.hierarchical import hierarchical_warp
 
+        self._check_fitted()
         x, restore = to_numpy_io(u, "u", 2)
         if x.size and not (x.min() >= 0.0 and x.max() <= 1.0):
             raise ValueError(f"u has {int(np.sum(~np.all((x >= 0) & (x <= 1), axis=1)))} point(s) outside [0, 1]^2"
                              " (or NaN)")
         y = np.empty_like(x)
         log_det = np.empty(len(x))
-        dens = self.density
-        hierarchical_warp(self._splits, self._offsets, self.levels, self._log_pdf, dens.domain[:, 0], dens.cell,
+        dens = self.density_
+        hierarchical_warp(self._splits, self._offsets, self.levels_, self._log_pdf, dens.domain[:, 0], dens.cell,
                           np.ascontiguousarray(x), y, log_det)
         if return_log_det:
             return restore(y), restore(log_det)
         return restore(y)
 
-    def inverse_transform(self, y):
+    def _inverse(self, y):
         """Exact inverse: ``y`` (n, 2) in pixels of positive mass → ``u`` (n, 2) in [0, 1)^2."""
         z, restore = to_numpy_io(y, "y", 2)
-        dens = self.density
+        dens = self.density_
         g = (z - dens.domain[:, 0]) / dens.cell
         i = np.clip(np.floor(g).astype(np.int64), 0, np.array([dens.width, dens.height]) - 1)
         ux, uy = np.clip(g[:, 0] - i[:, 0], 0, 1), np.clip(g[:, 1] - i[:, 1], 0, 1)
@@ -220,9 +265,7 @@ class HierarchicalWarp:
             ix, iy = px // 2, py // 2
         return restore(np.stack([ux, uy], axis=1))
 
-    def pdf(self, y):
-        """The image density at ``y`` (n, 2) — exactly the density of the warped samples."""
-        return self.density.pdf(y)
-
     def __repr__(self):
-        return f"HierarchicalWarp({self.density.width}x{self.density.height} image, {self.levels} levels)"
+        if not self.is_fitted:
+            return "HierarchicalWarp(not fitted)"
+        return f"HierarchicalWarp({self.density_.width}x{self.density_.height} image, {self.levels_} levels)"

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_choice, describe
-from ..densities import ImageDensity
-from ..maps.base import to_numpy_io
+from .._validation import check_choice
+from ..maps.base import BaseMap, to_numpy_io
+from .image import as_image_density, check_unit_square_source
 
 __all__ = ["MitsubaWarp", "MITSUBA_KINDS", "vertex_values"]
 
@@ -39,13 +39,11 @@ def _mitsuba():
     return mi
 
 
-class MitsubaWarp:
+class MitsubaWarp(BaseMap):
     """One of Mitsuba 3's ``Hierarchical2D0`` / ``MarginalContinuous2D0`` / ``MarginalDiscrete2D0``.
 
     Parameters
     ----------
-    image_density : ImageDensity
-        The image; its pixel masses become the bilinear patches (see :func:`vertex_values`).
     kind : {"hierarchical", "marginal-continuous", "marginal-discrete"}
 
     Notes
@@ -56,22 +54,28 @@ class MitsubaWarp:
     Mitsuba computes in single precision.
     """
 
-    d = 2
+    has_log_det = True
+    has_inverse = True
 
-    def __init__(self, image_density, kind="hierarchical"):
-        if not isinstance(image_density, ImageDensity):
-            raise TypeError(f"image_density must be an ImageDensity, got {describe(image_density)}")
-        check_choice(kind, "kind", tuple(MITSUBA_KINDS))
-        dom = image_density.domain
+    def __init__(self, *, kind="hierarchical"):
+        self.kind = check_choice(kind, "kind", tuple(MITSUBA_KINDS))
+
+    def fit(self, source=None, target=None, *, rng=None, progress=None):
+        """Build Mitsuba's distribution on ``target``'s pixel masses (they become the bilinear patches,
+        see :func:`vertex_values`); ``source`` is the uniform unit square (None or ``Uniform()``)."""
+        check_unit_square_source(source)
+        density = as_image_density(target)
+        dom = density.domain
         if not np.allclose(dom, [[0.0, 1.0], [0.0, 1.0]]):
             raise ValueError(f"MitsubaWarp needs the unit-square domain, got {dom.tolist()}")
         mi = _mitsuba()
-        self.kind = kind
-        self.density = image_density
-        self.bounds = dom.copy()
-        self.vertices_ = vertex_values(image_density.mass[::-1])  # row 0 = y = 0
+        self.density_ = density
+        self.vertices_ = vertex_values(density.mass[::-1])  # row 0 = y = 0
         self._mi = mi
-        self._distr = getattr(mi, MITSUBA_KINDS[kind])(self.vertices_.astype(np.float32))
+        self._distr = getattr(mi, MITSUBA_KINDS[self.kind])(self.vertices_.astype(np.float32))
+        self.d = 2
+        self.bounds = dom.copy()
+        return self
 
     def patch_mass(self):
         """Mass of each bilinear patch (H, W), rows from the top like the image: the mean of its corners."""
@@ -81,6 +85,7 @@ class MitsubaWarp:
 
     def transform(self, u, *, return_log_det=False):
         """Mitsuba's ``sample`` for every row of ``u`` (n, 2) in [0, 1]²."""
+        self._check_fitted()
         u, restore = to_numpy_io(u, "u", 2)
         if u.size and not (u.min() >= 0.0 and u.max() <= 1.0):
             raise ValueError("u must lie in [0, 1]^2")
@@ -106,15 +111,21 @@ class MitsubaWarp:
             out[k] = ev(point(float(y[k, 0]), float(y[k, 1])))
         return out
 
-    def inverse_transform(self, y):
-        """Mitsuba's ``invert`` for every row of ``y`` (n, 2)."""
+    def inverse_transform(self, y, *, return_log_det=False):
+        """Mitsuba's ``invert`` for every row of ``y`` (n, 2); optionally log|det| of the inverse (n,)."""
+        self._check_fitted()
         y, restore = to_numpy_io(y, "y", 2)
         point, inv = self._mi.Point2f, self._distr.invert
         u = np.empty_like(y)
         for k, (a, b) in enumerate(y.tolist()):
             p, _ = inv(point(a, b))
             u[k] = p[0], p[1]
+        if return_log_det:
+            with np.errstate(divide="ignore"):
+                return restore(u), restore(np.log(self.pdf(y)))
         return restore(u)
 
     def __repr__(self):
-        return f"MitsubaWarp({MITSUBA_KINDS[self.kind]}, {self.density.width}x{self.density.height} image)"
+        if not self.is_fitted:
+            return f"MitsubaWarp({MITSUBA_KINDS[self.kind]}, not fitted)"
+        return f"MitsubaWarp({MITSUBA_KINDS[self.kind]}, {self.density_.width}x{self.density_.height} image)"
