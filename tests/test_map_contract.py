@@ -17,7 +17,8 @@ from iadb_graphics.densities import Gaussian
 from iadb_graphics.maps.base import BaseMap, NotFittedError
 from iadb_graphics.densities import ImageDensity
 from iadb_graphics.transport import EMDMap, LinearGaussianMap, QuantileMap, SinkhornMap, SlicedOTMap
-from iadb_graphics.warps import ContinuousCDFWarp, HierarchicalWarp, InverseCDFWarp
+from iadb_graphics import GridIADBMap
+from iadb_graphics.warps import ContinuousCDFWarp, HierarchicalWarp, InverseCDFWarp, MeshWarp
 
 
 @dataclass
@@ -67,6 +68,8 @@ CASES = [
     Case("HierarchicalWarp", HierarchicalWarp, None, _IMAGE, round_trip_atol=1e-10, fd_step=1e-7, log_det_rtol=1e-5),
     Case("ContinuousCDFWarp", ContinuousCDFWarp, None, _IMAGE, round_trip_atol=1e-10, fd_step=1e-7,
          log_det_rtol=1e-5),
+    Case("MeshWarp", lambda: MeshWarp(resolution=16, map=GridIADBMap(bins=32, n_pairs=8192, n_steps=8)), None,
+         _IMAGE, round_trip_atol=1e-9, fd_step=1e-7, log_det_rtol=1e-5),
     Case("ReinhardMap", lambda: ReinhardMap(n_samples=500), Uniform((0, 0, 0), (1, 1, 1)), Gaussian([0.5, 0.4, 0.6], 0.01),
          d=3, round_trip_atol=1e-10),
 ]

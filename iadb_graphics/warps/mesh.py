@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 
 from .._validation import as_points, check_int, describe
-from ..maps.base import to_numpy_io
+from ..maps.base import BaseMap, to_numpy_io
 
 __all__ = ["MeshWarp"]
 
@@ -46,7 +46,7 @@ def _caller_stacklevel() -> int:
     return level
 
 
-class MeshWarp:
+class MeshWarp(BaseMap):
     """A 2D map baked on a triangulated regular grid: continuous, piecewise affine, exact pdf.
 
     Each cell of an ``rx × ry`` grid over the source box is cut along its rising diagonal into
@@ -57,20 +57,55 @@ class MeshWarp:
     mesh through a uniform bucket grid (Numba).
 
     A triangle with negative signed area (relative to the map's orientation), or a warped
-    boundary that crosses itself, means the mesh folds over: :meth:`from_vertices` raises a
-    ValueError saying how many and where, unless ``allow_foldovers=True`` — then ``pdf`` sums
-    over every preimage (still exact), ``is_injective`` is False and there is no inverse.
+    boundary that crosses itself, means the mesh folds over: building raises a ValueError saying
+    how many and where, unless ``allow_foldovers=True`` — then ``pdf`` sums over every preimage
+    (still exact), ``is_injective_`` is False and there is no inverse.
 
-    Build with :meth:`from_map` or :meth:`from_vertices`. Attributes: ``d`` (2),
-    ``source_bounds`` (2, 2), ``resolution`` (rx, ry), ``vertices`` (rx+1, ry+1, 2),
-    ``log_det`` (T,) per triangle, ``foldovers`` (indices of folded triangles),
-    ``boundary_crossings`` (count), ``is_injective``, ``bounds`` (2, 2) box of source and image.
+    ``MeshWarp(resolution=..., map=...).fit(source, target)`` fits ``map`` (default: a
+    :class:`~iadb_graphics.maps.grid.GridIADBMap`; a fitted map is used as it is) from ``source``
+    (default: the uniform unit square) to ``target`` and bakes it; :meth:`from_map` bakes a fitted
+    map and :meth:`from_vertices` takes the warped grid nodes directly.
+
+    Parameters
+    ----------
+    resolution : int or (int, int)
+        Cells per axis (the mesh has ``2 · rx · ry`` triangles).
+    snap_boundary : bool
+        Move the warped boundary nodes onto the box's sides (see :meth:`from_map`).
+    allow_foldovers : bool
+        Keep a folded mesh (pdf summed over preimages, no inverse) instead of raising.
+    map : a 2D map, optional
+        The map baked by :meth:`fit`.
+
+    Fitted attributes: ``source_bounds_`` (2, 2), ``cells_`` (rx, ry), ``vertices_`` (rx+1, ry+1, 2),
+    ``log_det_`` (T,) per triangle, ``foldovers_`` (indices of folded triangles),
+    ``boundary_crossings_`` (count), ``is_injective_``, ``bounds_`` (2, 2) box of source and image.
     """
 
-    d = 2
+    has_log_det = True
+    has_inverse = True
 
-    def __init__(self):
-        raise TypeError("build a MeshWarp with MeshWarp.from_map(map, resolution) or MeshWarp.from_vertices(...)")
+    def __init__(self, *, resolution=128, snap_boundary=True, allow_foldovers=False, map=None):
+        _resolution(resolution)
+        self.resolution = resolution
+        self.snap_boundary = bool(snap_boundary)
+        self.allow_foldovers = bool(allow_foldovers)
+        self.map = map
+
+    def fit(self, source=None, target=None, *, rng=None, progress=None):
+        """Fit ``map`` from ``source`` (None: the uniform unit square) to ``target`` unless it is fitted, and
+        bake it; returns ``self``."""
+        from ..densities import Uniform
+        from ..maps.grid import GridIADBMap
+
+        inner = GridIADBMap() if self.map is None else self.map
+        if not getattr(inner, "is_fitted", True):
+            inner.fit(Uniform() if source is None else source, target, rng=rng, progress=progress)
+        vertices, box = _bake_nodes(inner, self.resolution, None, progress, {})
+        if self.snap_boundary:
+            _snap_sides(vertices, box)
+        self._set_vertices(vertices, box)
+        return self
 
     # -- construction
     @classmethod
@@ -98,28 +133,12 @@ class MeshWarp:
         **transform_kwargs
             Passed on to ``map.transform`` (e.g. ``n_steps``).
         """
-        if not callable(getattr(map, "transform", None)):
-            raise TypeError(f"map must have a transform method, got {describe(map)}")
-        if getattr(map, "d", 2) != 2:
-            raise ValueError(f"MeshWarp needs a 2D map, got a map with d={map.d}")
-        rx, ry = _resolution(resolution)
-        sb = _box(bounds)
-        gx = np.linspace(sb[0, 0], sb[0, 1], rx + 1)
-        gy = np.linspace(sb[1, 0], sb[1, 1], ry + 1)
-        nodes = np.stack(np.meshgrid(gx, gy, indexing="ij"), axis=-1).reshape(-1, 2)
-        from .._progress import progress_bar
-
-        chunk = 65536
-        out = np.empty_like(nodes)
-        with progress_bar(len(nodes), desc="baking mesh", progress=progress, unit="pt") as bar:
-            for s in range(0, len(nodes), chunk):
-                y = map.transform(nodes[s:s + chunk], **transform_kwargs)
-                out[s:s + chunk] = as_points(y, "map.transform output", d=2)
-                bar.update(min(chunk, len(nodes) - s))
-        out = out.reshape(rx + 1, ry + 1, 2)
+        out, sb = _bake_nodes(map, resolution, bounds, progress, transform_kwargs)
         if snap_boundary:
             _snap_sides(out, sb)
-        return cls.from_vertices(out, bounds=sb, allow_foldovers=allow_foldovers)
+        new = cls(resolution=resolution, snap_boundary=snap_boundary, allow_foldovers=allow_foldovers, map=map)
+        new._set_vertices(out, sb)
+        return new
 
     @classmethod
     def from_vertices(cls, vertices, *, bounds=None, allow_foldovers=False):
@@ -130,17 +149,20 @@ class MeshWarp:
         if not np.all(np.isfinite(v)):
             raise ValueError(f"vertices contain {int(np.count_nonzero(~np.isfinite(v)))} NaN or infinite value(s); "
                              "the map is undefined at some grid nodes")
-        self = object.__new__(cls)
-        self.source_bounds = _box(bounds)
-        self.resolution = (v.shape[0] - 1, v.shape[1] - 1)
-        self.vertices = v
-        self.allow_foldovers = bool(allow_foldovers)
+        new = cls(resolution=(v.shape[0] - 1, v.shape[1] - 1), snap_boundary=False, allow_foldovers=allow_foldovers)
+        new._set_vertices(v, _box(bounds))
+        return new
+
+    def _set_vertices(self, vertices, source_bounds):
+        self.source_bounds_ = source_bounds
+        self.cells_ = (vertices.shape[0] - 1, vertices.shape[1] - 1)
+        self.vertices_ = vertices
         self._build()
-        return self
+        self.d = 2
 
     def _build(self):
-        rx, ry = self.resolution
-        sb = self.source_bounds
+        rx, ry = self.cells_
+        sb = self.source_bounds_
         self._h = (sb[:, 1] - sb[:, 0]) / np.array([rx, ry])
         self._p0 = 1.0 / np.prod(sb[:, 1] - sb[:, 0])
         i, j = np.meshgrid(np.arange(rx), np.arange(ry), indexing="ij")
@@ -150,28 +172,28 @@ class MeshWarp:
         tris = np.empty((2 * rx * ry, 3), dtype=np.int64)
         tris[0::2] = np.stack([n00, n10, n11], axis=1)
         tris[1::2] = np.stack([n00, n11, n01], axis=1)
-        self.triangles = tris
-        flat = self.vertices.reshape(-1, 2)
+        self.triangles_ = tris
+        flat = self.vertices_.reshape(-1, 2)
         self._tri_xy = np.ascontiguousarray(flat[tris])  # (T, 3, 2)
         e1 = self._tri_xy[:, 1] - self._tri_xy[:, 0]
         e2 = self._tri_xy[:, 2] - self._tri_xy[:, 0]
         signed = 0.5 * (e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
         orientation = 1.0 if signed.sum() >= 0 else -1.0
-        self.orientation = int(orientation)
+        self.orientation_ = int(orientation)
         src_area = 0.5 * self._h[0] * self._h[1]
         with np.errstate(divide="ignore"):
-            self.log_det = np.log(np.abs(signed)) - np.log(src_area)
+            self.log_det_ = np.log(np.abs(signed)) - np.log(src_area)
         degenerate = int(np.count_nonzero(signed == 0))
         if degenerate:
             raise ValueError(f"MeshWarp: {degenerate} of {len(signed)} triangles have zero area: the map sends a "
                              "region of positive area onto a segment or a point, so the warped samples have no pdf")
-        self.foldovers = np.flatnonzero(signed * orientation < 0)
-        boundary = np.concatenate([self.vertices[:, 0], self.vertices[-1, 1:], self.vertices[-2::-1, -1],
-                                   self.vertices[0, -2:0:-1]])
+        self.foldovers_ = np.flatnonzero(signed * orientation < 0)
+        boundary = np.concatenate([self.vertices_[:, 0], self.vertices_[-1, 1:], self.vertices_[-2::-1, -1],
+                                   self.vertices_[0, -2:0:-1]])
         crossings = _boundary_crossings(boundary)
-        self.boundary_crossings = len(crossings)
-        self.is_injective = len(self.foldovers) == 0 and self.boundary_crossings == 0
-        if not self.is_injective:
+        self.boundary_crossings_ = len(crossings)
+        self.is_injective_ = len(self.foldovers_) == 0 and self.boundary_crossings_ == 0
+        if not self.is_injective_:
             msg = self._foldover_message(boundary, crossings)
             if not self.allow_foldovers:
                 raise ValueError(msg + "; use a finer resolution or a smoother map, or pass allow_foldovers=True "
@@ -180,7 +202,7 @@ class MeshWarp:
             warnings.warn(msg + "; pdf() sums over all preimages and inverse_transform is unavailable",
                           stacklevel=_caller_stacklevel())
         with np.errstate(divide="ignore"):
-            self._weight = self._p0 * np.exp(-self.log_det)
+            self._weight = self._p0 * np.exp(-self.log_det_)
         lo = np.minimum(flat.min(0), sb[:, 0])
         hi = np.maximum(flat.max(0), sb[:, 1])
         self.bounds = np.stack([lo, hi], axis=1)
@@ -188,16 +210,16 @@ class MeshWarp:
 
     def _foldover_message(self, boundary, crossings):
         parts = []
-        if len(self.foldovers):
-            cells = self.foldovers // 2
-            ry = self.resolution[1]
-            centres = self.source_bounds[:, 0] + (np.stack([cells // ry, cells % ry], axis=1) + 0.5) * self._h
+        if len(self.foldovers_):
+            cells = self.foldovers_ // 2
+            ry = self.cells_[1]
+            centres = self.source_bounds_[:, 0] + (np.stack([cells // ry, cells % ry], axis=1) + 0.5) * self._h
             where = ", ".join(f"({a:.3g}, {b:.3g})" for a, b in centres[:5])
-            parts.append(f"{len(self.foldovers)} of {len(self.triangles)} triangles are folded (negative signed "
+            parts.append(f"{len(self.foldovers_)} of {len(self.triangles_)} triangles are folded (negative signed "
                          f"area), e.g. in the source cells around {where}")
-        if self.boundary_crossings:
+        if self.boundary_crossings_:
             where = ", ".join(f"({a:.3g}, {b:.3g})" for a, b in boundary[crossings[:5, 0]])
-            parts.append(f"the warped boundary crosses itself {self.boundary_crossings} time(s) (overlapping "
+            parts.append(f"the warped boundary crosses itself {self.boundary_crossings_} time(s) (overlapping "
                          f"triangles), e.g. near {where}")
         return "MeshWarp: the map is not invertible on this mesh: " + "; ".join(parts)
 
@@ -209,7 +231,7 @@ class MeshWarp:
         span = np.maximum(hi - lo, 1e-12)
         margin = 1e-6 * span
         self._b_origin = lo - margin
-        nb = max(1, int(np.sqrt(len(self.triangles) / 2.0)))
+        nb = max(1, int(np.sqrt(len(self.triangles_) / 2.0)))
         self._nb = (nb, nb)
         self._b_inv = nb / (span + 2 * margin)
         self._b_offsets, self._b_items = build_buckets(self._tri_xy, self._b_origin, self._b_inv, nb, nb,
@@ -223,18 +245,18 @@ class MeshWarp:
 
     # -- evaluation
     def _cells(self, u):
-        sb = self.source_bounds
+        sb = self.source_bounds_
         tol = 1e-9 * (sb[:, 1] - sb[:, 0])
         outside = np.any((u < sb[:, 0] - tol) | (u > sb[:, 1] + tol), axis=1)
         if np.any(outside):
             raise ValueError(f"u has {int(outside.sum())} point(s) outside the source box {sb.tolist()} "
                              "of this MeshWarp")
         g = (u - sb[:, 0]) / self._h
-        res = np.array(self.resolution)
+        res = np.array(self.cells_)
         c = np.clip(np.floor(g).astype(np.int64), 0, res - 1)
         st = np.clip(g - c, 0.0, 1.0)
         upper = st[:, 0] < st[:, 1]
-        tri = 2 * (c[:, 0] * self.resolution[1] + c[:, 1]) + upper
+        tri = 2 * (c[:, 0] * self.cells_[1] + c[:, 1]) + upper
         return tri, st, upper
 
     def transform(self, u, *, return_log_det=False):
@@ -243,6 +265,7 @@ class MeshWarp:
         With fold-overs allowed the log-det is the local one of each triangle; use :meth:`pdf`
         (or :func:`warp`) for the density of the warped samples.
         """
+        self._check_fitted()
         x, restore = to_numpy_io(u, "u", 2)
         tri, st, upper = self._cells(x)
         s, t = st[:, 0], st[:, 1]
@@ -250,7 +273,7 @@ class MeshWarp:
         w = np.where(upper[:, None], np.stack([1 - t, s, t - s], axis=1), np.stack([1 - s, s - t, t], axis=1))
         y = np.einsum("nk,nkd->nd", w, self._tri_xy[tri])
         if return_log_det:
-            return restore(y), restore(self.log_det[tri])
+            return restore(y), restore(self.log_det_[tri])
         return restore(y)
 
     def _sample_pdf(self, u):
@@ -268,9 +291,11 @@ class MeshWarp:
         pdf = wsum + np.where(own_min <= strict, self._weight[tri], 0.0)
         return y, pdf
 
-    def inverse_transform(self, y):
-        """Exact inverse by point location: ``y`` (n, 2) in the warped domain → ``u`` (n, 2)."""
-        if not self.is_injective:
+    def inverse_transform(self, y, *, return_log_det=False):
+        """Exact inverse by point location: ``y`` (n, 2) in the warped domain → ``u`` (n, 2); optionally
+        log|det ∂T⁻¹/∂y| (n,) of the triangle each point lies in."""
+        self._check_fitted()
+        if not self.is_injective_:
             raise ValueError("this MeshWarp folds over (built with allow_foldovers=True): it has no inverse")
         z, restore = to_numpy_io(y, "y", 2)
         first, _, _, bary = self._locate(z, 1e-10)
@@ -278,20 +303,24 @@ class MeshWarp:
         if np.any(missing):
             raise ValueError(f"y has {int(missing.sum())} point(s) outside the warped domain (the image of the "
                              f"source box), e.g. {z[np.argmax(missing)].tolist()}")
-        rx, ry = self.resolution
+        rx, ry = self.cells_
         cell = first // 2
         upper = (first % 2).astype(bool)
-        corner = self.source_bounds[:, 0] + np.stack([cell // ry, cell % ry], axis=1) * self._h
+        corner = self.source_bounds_[:, 0] + np.stack([cell // ry, cell % ry], axis=1) * self._h
         lb, lc = bary[:, 1], bary[:, 2]
         # local (s, t) of the vertices: lower (0,0),(1,0),(1,1); upper (0,0),(1,1),(0,1)
         s = np.where(upper, lb, lb + lc)
         t = np.where(upper, lb + lc, lc)
-        return restore(corner + np.stack([s, t], axis=1) * self._h)
+        u = restore(corner + np.stack([s, t], axis=1) * self._h)
+        if return_log_det:
+            return u, restore(-self.log_det_[first])
+        return u
 
     def pdf(self, y):
         """Density (n,) of the warped uniform source at ``y`` (n, 2); 0 outside the warped domain."""
+        self._check_fitted()
         z, restore = to_numpy_io(y, "y", 2)
-        if self.is_injective:
+        if self.is_injective_:
             first, _, _, _ = self._locate(z, 1e-12)
             out = np.where(first >= 0, self._weight[np.maximum(first, 0)], 0.0)
         else:
@@ -304,9 +333,34 @@ class MeshWarp:
             return np.log(self.pdf(y))
 
     def __repr__(self):
-        rx, ry = self.resolution
-        state = "injective" if self.is_injective else f"{len(self.foldovers)} folded triangles"
+        if not self.is_fitted:
+            return f"MeshWarp(resolution={self.resolution!r}, not fitted)"
+        rx, ry = self.cells_
+        state = "injective" if self.is_injective_ else f"{len(self.foldovers_)} folded triangles"
         return f"MeshWarp({rx}x{ry} cells, {state})"
+
+
+def _bake_nodes(map, resolution, bounds, progress, transform_kwargs):
+    """``map`` at the nodes of an ``rx × ry`` grid over ``bounds``: ((rx+1, ry+1, 2), source box)."""
+    if not callable(getattr(map, "transform", None)):
+        raise TypeError(f"map must have a transform method, got {describe(map)}")
+    if getattr(map, "d", 2) != 2:
+        raise ValueError(f"MeshWarp needs a 2D map, got a map with d={map.d}")
+    rx, ry = _resolution(resolution)
+    sb = _box(bounds)
+    gx = np.linspace(sb[0, 0], sb[0, 1], rx + 1)
+    gy = np.linspace(sb[1, 0], sb[1, 1], ry + 1)
+    nodes = np.stack(np.meshgrid(gx, gy, indexing="ij"), axis=-1).reshape(-1, 2)
+    from .._progress import progress_bar
+
+    chunk = 65536
+    out = np.empty_like(nodes)
+    with progress_bar(len(nodes), desc="baking mesh", progress=progress, unit="pt") as bar:
+        for s in range(0, len(nodes), chunk):
+            y = map.transform(nodes[s:s + chunk], **transform_kwargs)
+            out[s:s + chunk] = as_points(y, "map.transform output", d=2)
+            bar.update(min(chunk, len(nodes) - s))
+    return out.reshape(rx + 1, ry + 1, 2), sb
 
 
 def _snap_sides(v, box):

@@ -61,7 +61,7 @@ def warp(points, map, *, source_pdf=None, **transform_kwargs):
     d = getattr(map, "d", None)
     x, restore = to_numpy_io(points, "points", d if isinstance(d, int) else None)
     p0 = _source_pdf_values(x, source_pdf)
-    if isinstance(map, MeshWarp) and not map.is_injective:
+    if isinstance(map, MeshWarp) and not map.is_injective_:
         # a folded mesh: the density at y sums over every preimage (exact for the uniform source)
         if source_pdf is not None:
             raise ValueError("this MeshWarp folds over (built with allow_foldovers=True); its pdf is only "
