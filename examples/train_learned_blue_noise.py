@@ -119,7 +119,7 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=24)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--channels", type=int, default=32)
-    ap.add_argument("--steps", type=int, default=16, help="default Euler steps stored with the model")
+    ap.add_argument("--steps", type=int, default=6, help="default Euler steps stored with the model")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="tiny run (smoke test)")

@@ -1,4 +1,6 @@
 """Learned blue noise: OT-grid representation, the shipped IADB map, its inverse, bad input."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -124,18 +126,31 @@ def test_inverse_recovers_the_noise(model):
     noise = model.noise(m, rng=7)
     x = model.transform(noise)
     np.testing.assert_array_equal(x, learned_blue_noise(m * m, rng=7, model=model))
-    back = learned_blue_noise_inverse(x, model=model)
-    np.testing.assert_allclose(back, noise, atol=2e-3)
+    np.testing.assert_allclose(learned_blue_noise_inverse(x, ordered=True, model=model), noise, atol=1e-4)
+    # from the points alone (shuffled): the OT assignment differs from the generating cells in a few
+    # cells only, so the noise comes back approximately (an unrelated noise is ~1/3 cell away)
+    back = learned_blue_noise_inverse(x[np.random.default_rng(0).permutation(len(x))], model=model)
+    assert np.abs(back - noise).mean() < 0.05
     # the forward map moves the points: recovering the noise is not trivial
     assert np.abs(grid_offsets(x) - noise).max() > 0.1
+
+
+def test_inverse_warns_when_a_step_is_not_invertible(model):
+    x = learned_blue_noise(256, rng=1, steps=1, model=model)  # one step: the denoiser, nearly a grid
+    with pytest.warns(UserWarning, match="did not converge"):
+        learned_blue_noise_inverse(x, steps=1, ordered=True, model=model)
 
 
 def test_inverse_of_an_exemplar_set_looks_like_the_uniform_source(model):
     x = ps.poisson_disk(1024, rng=11) if model.meta["exemplar"] == "poisson" else ps.sot_blue_noise(1024, rng=11)
     z = learned_blue_noise_inverse(x, model=model)
     assert abs(z.mean()) < 0.05
-    assert z.var() == pytest.approx(1 / 12, rel=0.35)
-    assert np.mean(np.abs(z) <= 0.55) > 0.9
+    assert z.var() < 2 / 12 and np.mean(np.abs(z) <= 0.5) > 0.75  # source: variance 1/12, all in the box
+    # a set unlike the exemplars is not sent to the source: white noise maps to far wider offsets
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # far from the training data the steps may not invert
+        w = learned_blue_noise_inverse(ps.white(1024, rng=11), model=model)
+    assert w.var() > 10 / 12 and np.mean(np.abs(w) <= 0.5) < 0.5
 
 
 def test_save_load_round_trip(tmp_path, model):
