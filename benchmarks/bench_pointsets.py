@@ -43,6 +43,7 @@ from tests.naive import sot as nsot  # noqa: E402
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 KINDS = ["white", "jittered", "sobol", "halton", "poisson", "bluenoise", "learned"]
 EXEMPLAR_KIND = {"sot": "bluenoise", "poisson": "poisson"}  # the model's exemplar → its KINDS name
+SHIFTED = "bluenoise shifted (½, ½)"
 BLUE_ITERS_MC = 256  # sot_blue_noise iterations in the integration study (converged; keeps it short)
 
 
@@ -91,10 +92,11 @@ def _realisations(kind, n, count=4):
 
 
 def _set_quality(sets):
-    """Low-frequency power of the mean periodogram, mean min distance × √N over the sets."""
+    """Low-frequency power and peak of the mean radial power, mean min distance × √N over the sets."""
     n = len(sets[0])
     r, p = radial_power(periodogram(sets, int(min(128, 2 * np.sqrt(n)))))
-    return float(p[r < 0.5 * np.sqrt(n)].mean()), float(np.mean([min_distance(x) for x in sets]) * np.sqrt(n))
+    return (float(p[r < 0.5 * np.sqrt(n)].mean()), float(np.mean([min_distance(x) for x in sets]) * np.sqrt(n)),
+            float(np.nanmax(p)))
 
 
 def bench_learned(ns, repeats, rows):
@@ -105,17 +107,42 @@ def bench_learned(ns, repeats, rows):
     exemplar = EXEMPLAR_KIND[model.meta["exemplar"]]
     for n in ns:
         for kind in ("learned", exemplar):
-            low, mind = _set_quality(_realisations(kind, n))
-            rows.append(dict(table="learned_vs_exemplar", kind=kind, n=n, low_power=low, mind_sqrtn=mind,
+            low, mind, peak = _set_quality(_realisations(kind, n))
+            rows.append(dict(table="learned_vs_exemplar", kind=kind, n=n, low_power=low, mind_sqrtn=mind, peak=peak,
                              steps=model.steps if kind == "learned" else None))
-        for steps in (4, 8, 16, 32):
+        for steps in (1, 2, 4, 6, 8, 16, 32):
             t, _ = _median_time(lambda i: model.sample(n, rng=3000 + i, steps=steps), repeats)
-            low, mind = _set_quality([model.sample(n, rng=2000 + i, steps=steps) for i in range(4)])
+            low, mind, peak = _set_quality([model.sample(n, rng=2000 + i, steps=steps) for i in range(4)])
             rows.append(dict(table="learned_steps", kind="learned", n=n, steps=steps, time_s=t, low_power=low,
-                             mind_sqrtn=mind))
-            print(f"  learned N={n:5d} steps {steps:2d} {t:.3f} s  low-f {low:.4f}  mind*sqrtN {mind:.3f}",
-                  flush=True)
+                             mind_sqrtn=mind, peak=peak))
+            print(f"  learned N={n:5d} steps {steps:2d} {t:.3f} s  low-f {low:.4f}  mind*sqrtN {mind:.3f}  "
+                  f"peak {peak:.2f}", flush=True)
     return model
+
+
+def bench_assignment(n, rows):
+    """The OT-grid assignment of one blue-noise set: linear_sum_assignment vs POT's network simplex."""
+    import ot
+
+    from iadb_graphics.pointsets.learned import grid_offsets
+
+    x = _realisations("bluenoise", n)[0]
+    m = int(round(np.sqrt(n)))
+    t = time.perf_counter()
+    off = grid_offsets(x)
+    t_lsa = time.perf_counter() - t
+    t = time.perf_counter()
+    c = (np.stack(np.meshgrid(np.arange(m), np.arange(m), indexing="ij"), -1).reshape(-1, 2) + 0.5) / m
+    cost = np.zeros((n, n))
+    for k in range(2):
+        d = x[:, k, None] - c[None, :, k]
+        cost += (d - np.round(d)) ** 2
+    plan = ot.emd(np.full(n, 1 / n), np.full(n, 1 / n), cost)
+    t_emd = time.perf_counter() - t
+    cost_lsa, cost_emd = float((off ** 2).sum()) / m ** 2, float((plan * cost).sum()) * n
+    for name, t, cst in (("scipy linear_sum_assignment", t_lsa, cost_lsa), ("POT ot.emd", t_emd, cost_emd)):
+        rows.append(dict(table="assignment", kind=name, n=n, time_s=t, cost=cst))
+        print(f"  assignment {name:28s} N={n} {t:.2f} s  total cost {cst:.6f}", flush=True)
 
 
 def _adapted_target():
@@ -189,6 +216,9 @@ def bench_integration(ns, n_trials, rows):
     fams = {"gaussian": random_gaussians(32, rng=11), "heaviside": random_heavisides(32, rng=12)}
     makers = {k: ps.POINT_SETS[k] for k in KINDS}
     makers["bluenoise"] = lambda n, rng: ps.sot_blue_noise(n, n_iters=BLUE_ITERS_MC, rng=rng)
+    # the same sets shifted by (1/2, 1/2) on the torus: an identical periodogram, but the square's
+    # edges now cut through the set (learned blue noise is a torus set, blind to the edges)
+    makers[SHIFTED] = lambda n, rng: (ps.sot_blue_noise(n, n_iters=BLUE_ITERS_MC, rng=rng) + 0.5) % 1.0
     res = integration_error(makers, fams, ns=ns, n_trials=n_trials, rng=13)
     for (kind, fam), mse in res.mse.items():
         for n, m in zip(res.ns, mse):
@@ -206,7 +236,8 @@ def _learned_md(rows, integ):
     steps = next(r["steps"] for r in vs.values() if r["kind"] == "learned")
     md = ["", f"## Learned blue noise vs its exemplar ({exemplar}), {steps} IADB steps (4 sets each)", "",
           "| N | learned time (s) | speed-up vs sot_blue_noise | low-freq power learned / exemplar | "
-          "min dist × √N learned / exemplar |", "|---:|---:|---:|---:|---:|"]
+          "min dist × √N learned / exemplar | radial-power peak learned / exemplar |",
+          "|---:|---:|---:|---:|---:|---:|"]
     for (kind, n), r in sorted(vs.items(), key=lambda kv: kv[0][1]):
         if kind != "learned":
             continue
@@ -214,16 +245,23 @@ def _learned_md(rows, integ):
         speed = gen.get(("bluenoise", n), {}).get("time_s", float("nan")) / t
         md.append(f"| {n} | {t:.3f} | {speed:.0f}× | {r['low_power']:.4f} / {e['low_power']:.4f} = "
                   f"{r['low_power'] / e['low_power']:.2f} | {r['mind_sqrtn']:.3f} / {e['mind_sqrtn']:.3f} = "
-                  f"{r['mind_sqrtn'] / e['mind_sqrtn']:.2f} |")
+                  f"{r['mind_sqrtn'] / e['mind_sqrtn']:.2f} | {r['peak']:.2f} / {e['peak']:.2f} |")
     ks = ("learned", exemplar)
     md.append(f"\nGaussian integration slope: learned {integ.slopes[(ks[0], 'gaussian')]:.2f}, {exemplar} "
-              f"{integ.slopes[(ks[1], 'gaussian')]:.2f}; Heaviside: {integ.slopes[(ks[0], 'heaviside')]:.2f} vs "
-              f"{integ.slopes[(ks[1], 'heaviside')]:.2f}.")
+              f"{integ.slopes[(ks[1], 'gaussian')]:.2f}, {SHIFTED} {integ.slopes[(SHIFTED, 'gaussian')]:.2f}; "
+              f"Heaviside: {integ.slopes[(ks[0], 'heaviside')]:.2f} vs {integ.slopes[(ks[1], 'heaviside')]:.2f}.")
+    assign = [r for r in rows if r["table"] == "assignment"]
+    if assign:
+        md += ["", f"OT-grid assignment of one sot_blue_noise set of {assign[0]['n']} points (torus cost, "
+               "including building the cost matrix): " + "; ".join(
+                   f"{r['kind']} {r['time_s']:.2f} s (total cost {r['cost']:.6f})" for r in assign) + "."]
     sweep = [r for r in rows if r["table"] == "learned_steps"]
     md += ["", "### Learned blue noise: number of IADB steps", "",
-           "| N | steps | time (s) | low-freq power | min dist × √N |", "|---:|---:|---:|---:|---:|"]
+           "| N | steps | time (s) | low-freq power | min dist × √N | radial-power peak |",
+           "|---:|---:|---:|---:|---:|---:|"]
     for r in sweep:
-        md.append(f"| {r['n']} | {r['steps']} | {r['time_s']:.3f} | {r['low_power']:.4f} | {r['mind_sqrtn']:.3f} |")
+        md.append(f"| {r['n']} | {r['steps']} | {r['time_s']:.3f} | {r['low_power']:.4f} | {r['mind_sqrtn']:.3f} | "
+                  f"{r['peak']:.2f} |")
     return md
 
 
@@ -261,7 +299,7 @@ def write_outputs(rows, spectra, integ, meta, figdata):
            f"bluenoise with {BLUE_ITERS_MC} iterations)", "",
            "| kind | Gaussian slope | Heaviside slope | MSE Gaussian @ max N | MSE Heaviside @ max N |",
            "|---|---:|---:|---:|---:|"]
-    for kind in KINDS:
+    for kind in KINDS + [SHIFTED]:
         md.append(f"| {kind} | {integ.slopes[(kind, 'gaussian')]:.2f} | {integ.slopes[(kind, 'heaviside')]:.2f} | "
                   f"{integ.mse[(kind, 'gaussian')][-1]:.2e} | {integ.mse[(kind, 'heaviside')][-1]:.2e} |")
     adapted = [r for r in rows if r["table"] == "adapted"]
@@ -298,7 +336,7 @@ def write_outputs(rows, spectra, integ, meta, figdata):
     axes[1].set_title(f"pair correlation function, N = {spectra_n[0]}")
     axes[1].legend(fontsize=8)
     for ax, fam in zip(axes[2:], ("gaussian", "heaviside")):
-        for kind in KINDS:
+        for kind in KINDS + [SHIFTED]:
             ax.loglog(integ.ns, integ.mse[(kind, fam)], "o-", ms=3,
                       label=f"{kind} ({integ.slopes[(kind, fam)]:.2f})")
         ax.set_xlabel("N")
@@ -373,6 +411,7 @@ def main(argv=None):
     bench_generation(ns, repeats, rows, spectra)
     print("learned vs exemplar:", flush=True)
     bench_learned(learned_ns, repeats, rows)
+    bench_assignment(spectra_n[0], rows)
     print("density-adapted sets:", flush=True)
     figdata = {}
     bench_adapted(spectra_n[0], rows, figdata)

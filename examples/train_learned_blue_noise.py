@@ -58,11 +58,11 @@ def dihedral(x, codes):
     return torch.stack(out)
 
 
-def train(model, data, *, iters, batch, lr, seed, progress=True):
+def train(model, data, *, iters, batch, lr, seed, alpha="uniform", progress=True):
     import torch
 
-    torch.manual_seed(seed)
     rng = np.random.default_rng([seed, 1])
+    alpha_law = alpha
     net = model.net_
     net.train()
     opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -77,7 +77,8 @@ def train(model, data, *, iters, batch, lr, seed, progress=True):
         shifts = rng.integers(m, size=2)
         x1 = torch.roll(x1, (int(shifts[0]), int(shifts[1])), dims=(2, 3))
         x0 = torch.from_numpy(rng.random(x1.shape, dtype=np.float32) - 0.5)
-        alpha = torch.from_numpy(rng.random(batch, dtype=np.float32))
+        u = rng.random(batch, dtype=np.float32)
+        alpha = torch.from_numpy(u if alpha_law == "uniform" else 1 - (1 - u) ** 2)
         a = alpha.reshape(-1, 1, 1, 1)
         loss = ((net((1 - a) * x0 + a * x1, alpha) - (x1 - x0)) ** 2).mean()
         opt.zero_grad()
@@ -120,6 +121,8 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--channels", type=int, default=32)
     ap.add_argument("--steps", type=int, default=6, help="default Euler steps stored with the model")
+    ap.add_argument("--alpha", choices=("uniform", "high"), default="uniform",
+                    help="law of the training α: uniform, or denser near α = 1 (1 − (1 − u)²)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="tiny run (smoke test)")
@@ -136,10 +139,11 @@ def main(argv=None):
     t1, c1 = time.perf_counter(), time.process_time()
     print(f"data: {args.exemplars} {args.exemplar} sets of {args.side ** 2} points, "
           f"{t1 - t0:.1f} s wall, {c1 - c0:.1f} s CPU", flush=True)
+    torch.manual_seed(args.seed)  # the net's initial weights
     model = LearnedBlueNoise(channels=args.channels, steps=args.steps,
                              meta=dict(exemplar=args.exemplar, side=args.side, exemplars=args.exemplars,
-                                       iters=args.iters, batch=args.batch, lr=args.lr, seed=args.seed))
-    loss = train(model, data, iters=args.iters, batch=args.batch, lr=args.lr, seed=args.seed)
+                                       iters=args.iters, batch=args.batch, lr=args.lr, seed=args.seed, alpha=args.alpha))
+    loss = train(model, data, iters=args.iters, batch=args.batch, lr=args.lr, seed=args.seed, alpha=args.alpha)
     t2, c2 = time.perf_counter(), time.process_time()
     print(f"train: {args.iters} iterations, final loss {loss:.4f}, {t2 - t1:.1f} s wall, {c2 - c1:.1f} s CPU",
           flush=True)
