@@ -212,9 +212,9 @@ class LearnedBlueNoise:
     """An IADB map from jittered noise to blue noise in the OT-grid representation.
 
     The velocity net is fully convolutional with circular padding, so one model serves every
-    grid size ``m`` (it is trained on ``m = 32`` tori and its receptive field is smaller than a
-    typical grid): a set of ``m²`` points is one pass of ``steps`` Euler steps over an ``m × m``
-    image.
+    grid size ``m`` (the shipped one is trained on ``m = 32`` tori; its receptive field of ±31
+    cells wraps around smaller grids): a set of ``m²`` points is ``steps`` Euler steps over an
+    ``m × m`` image.
 
     Parameters
     ----------
