@@ -189,3 +189,22 @@ def test_bad_arguments_are_named():
         learned_blue_noise_inverse(np.random.default_rng(0).random((10, 2)))
     with pytest.raises(ValueError, match="noise must have shape"):
         LearnedBlueNoise.load().transform(np.zeros((4, 4)))
+
+
+# ----------------------------------------------------------------------------- command line
+
+def test_cli_points_kind_learned(tmp_path, capsys):
+    from iadb_graphics.cli import main
+
+    out = tmp_path / "p.npy"
+    assert main(["points", "--kind", "learned", "--n", "100", "--seed", "4", "--steps", "8", "-o", str(out)]) == 0
+    np.testing.assert_array_equal(np.load(out), learned_blue_noise(100, rng=4, steps=8))
+    capsys.readouterr()
+    bad = tmp_path / "bad.npy"
+    for options, message in ((["--kind", "learned", "--d", "3"], "--kind learned supports --d 2 only"),
+                             (["--kind", "learned", "--steps", "0"], "--steps must be >= 1"),
+                             (["--kind", "white", "--steps", "4"], "--steps works with --kind learned only")):
+        assert main(["points", *options, "--n", "16", "-o", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("error:") == 1
+        assert not bad.exists()
