@@ -1,6 +1,7 @@
-"""Point sets: generation time and quality, SOT kernel vs its numpy reference, MC integration slopes.
+"""Point sets: generation time and quality, learned blue noise vs its exemplar, SOT kernel vs its
+numpy reference, MC integration slopes, density-adapted sets.
 
-Writes benchmarks/results/pointsets.{csv,md,png}.
+Writes benchmarks/results/pointsets.{csv,md,png} and pointsets_spectra.png.
 
     python benchmarks/bench_pointsets.py            # full run (a few minutes on 2 cores)
     python benchmarks/bench_pointsets.py --quick    # smoke run
@@ -8,6 +9,7 @@ Writes benchmarks/results/pointsets.{csv,md,png}.
 Quality columns: CD = centred L2 discrepancy (scipy), min distance × sqrt(N) (torus),
 anisotropy = mean over rings of 10·log10(Var/mean²) of one periodogram (≈ 0 dB isotropic),
 low-frequency power = mean radial power for |k| < 0.5 sqrt(N) (white noise: 1).
+"learned" is ``learned_blue_noise`` with the shipped model and its default steps.
 Timings are medians of repeats (time.perf_counter) in this process; the machine load average is
 recorded because the 2 cores are shared.
 """
@@ -39,7 +41,9 @@ from iadb_graphics.metrics.spectral import (anisotropy, discrepancy, min_distanc
 from tests.naive import sot as nsot  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
-KINDS = ["white", "jittered", "sobol", "halton", "poisson", "bluenoise"]
+KINDS = ["white", "jittered", "sobol", "halton", "poisson", "bluenoise", "learned"]
+EXEMPLAR_KIND = {"sot": "bluenoise", "poisson": "poisson"}  # the model's exemplar → its KINDS name
+SHIFTED = "bluenoise shifted (½, ½)"
 BLUE_ITERS_MC = 256  # sot_blue_noise iterations in the integration study (converged; keeps it short)
 
 
@@ -74,7 +78,111 @@ def bench_generation(ns, repeats, rows, spectra):
                   f"aniso {q['aniso_db']:+.2f} dB  low-f power {q['low_power']:.4f}", flush=True)
             if n == ns[min(1, len(ns) - 1)]:
                 sets = [x] + [make(n, rng=2000 + i) for i in range(3)]
+                SETS[(kind, n)] = sets
                 spectra[kind] = radial_power(periodogram(sets, res))
+
+
+SETS = {}  # (kind, n) -> 4 realisations, shared by the sections below
+
+
+def _realisations(kind, n, count=4):
+    if (kind, n) not in SETS:
+        SETS[(kind, n)] = [ps.POINT_SETS[kind](n, rng=2000 + i) for i in range(count)]
+    return SETS[(kind, n)]
+
+
+def _set_quality(sets):
+    """Low-frequency power and peak of the mean radial power, mean min distance × √N over the sets."""
+    n = len(sets[0])
+    r, p = radial_power(periodogram(sets, int(min(128, 2 * np.sqrt(n)))))
+    return (float(p[r < 0.5 * np.sqrt(n)].mean()), float(np.mean([min_distance(x) for x in sets]) * np.sqrt(n)),
+            float(np.nanmax(p)))
+
+
+def bench_learned(ns, repeats, rows):
+    """Learned blue noise against its exemplar sampler (4 sets each), and its steps sweep."""
+    from iadb_graphics.pointsets.learned import LearnedBlueNoise
+
+    model = LearnedBlueNoise.load()
+    exemplar = EXEMPLAR_KIND[model.meta["exemplar"]]
+    for n in ns:
+        for kind in ("learned", exemplar):
+            low, mind, peak = _set_quality(_realisations(kind, n))
+            rows.append(dict(table="learned_vs_exemplar", kind=kind, n=n, low_power=low, mind_sqrtn=mind, peak=peak,
+                             steps=model.steps if kind == "learned" else None))
+        for steps in (1, 2, 4, 6, 8, 16, 32):
+            t, _ = _median_time(lambda i: model.sample(n, rng=3000 + i, steps=steps), repeats)
+            low, mind, peak = _set_quality([model.sample(n, rng=2000 + i, steps=steps) for i in range(4)])
+            rows.append(dict(table="learned_steps", kind="learned", n=n, steps=steps, time_s=t, low_power=low,
+                             mind_sqrtn=mind, peak=peak))
+            print(f"  learned N={n:5d} steps {steps:2d} {t:.3f} s  low-f {low:.4f}  mind*sqrtN {mind:.3f}  "
+                  f"peak {peak:.2f}", flush=True)
+    return model
+
+
+def bench_assignment(n, rows):
+    """The OT-grid assignment of one blue-noise set: linear_sum_assignment vs POT's network simplex."""
+    import ot
+
+    from iadb_graphics.pointsets.learned import grid_offsets
+
+    x = _realisations("bluenoise", n)[0]
+    m = int(round(np.sqrt(n)))
+    t = time.perf_counter()
+    off = grid_offsets(x)
+    t_lsa = time.perf_counter() - t
+    t = time.perf_counter()
+    c = (np.stack(np.meshgrid(np.arange(m), np.arange(m), indexing="ij"), -1).reshape(-1, 2) + 0.5) / m
+    cost = np.zeros((n, n))
+    for k in range(2):
+        d = x[:, k, None] - c[None, :, k]
+        cost += (d - np.round(d)) ** 2
+    plan = ot.emd(np.full(n, 1 / n), np.full(n, 1 / n), cost)
+    t_emd = time.perf_counter() - t
+    cost_lsa, cost_emd = float((off ** 2).sum()) / m ** 2, float((plan * cost).sum()) * n
+    for name, t, cst in (("scipy linear_sum_assignment", t_lsa, cost_lsa), ("POT ot.emd", t_emd, cost_emd)):
+        rows.append(dict(table="assignment", kind=name, n=n, time_s=t, cost=cst))
+        print(f"  assignment {name:28s} N={n} {t:.2f} s  total cost {cst:.6f}", flush=True)
+
+
+def _adapted_target():
+    """A 64 × 64 image density: the luminance of the bundled photo (+ a floor, so no pixel is empty)."""
+    from iadb_graphics.data import sample_photo
+    from iadb_graphics.densities import ImageDensity
+
+    photo = sample_photo(max_size=64).astype(float) / 255
+    return ImageDensity(photo[..., :3] @ np.array([0.2126, 0.7152, 0.0722]) + 0.02)
+
+
+def bench_adapted(n, rows, figdata):
+    """Sets warped onto an image density vs adapted SOT, by normalised nearest-neighbour distance."""
+    from iadb_graphics.metrics.adapted import normalized_nn_distance
+    from iadb_graphics.warps import make_warp, warp
+
+    target = _adapted_target()
+    warps = {"mesh": make_warp("mesh", target, rng=0, allow_foldovers=True), "inverse-cdf": make_warp("inverse-cdf", target)}
+    for method, w in warps.items():
+        warp(np.full((4, 2), 0.5), w)  # compile before timing
+        for kind in ("learned", "bluenoise", "sobol", "white"):
+            t = time.perf_counter()
+            x = ps.POINT_SETS[kind](n, rng=5)
+            t_gen = time.perf_counter() - t
+            y, _ = warp(x, w)
+            t = time.perf_counter() - t
+            r = normalized_nn_distance(y, target.pdf)
+            rows.append(dict(table="adapted", kind=f"{kind} → {method} warp", n=n, time_s=t, gen_s=t_gen,
+                             nn_mean=r.mean, nn_p5=r.p5))
+            print(f"  {kind:9s} -> {method:11s} r mean {r.mean:.3f}  p5 {r.p5:.3f}  {t:.3f} s", flush=True)
+            if method == "mesh" and kind == "learned":
+                figdata["learned → mesh warp"] = y
+    t = time.perf_counter()
+    y = ps.sot_blue_noise(n, density=target, rng=5)
+    t = time.perf_counter() - t
+    r = normalized_nn_distance(y, target.pdf)
+    rows.append(dict(table="adapted", kind="sot_blue_noise(density=...)", n=n, time_s=t, gen_s=t, nn_mean=r.mean,
+                     nn_p5=r.p5))
+    print(f"  adapted SOT             r mean {r.mean:.3f}  p5 {r.p5:.3f}  {t:.3f} s", flush=True)
+    figdata["adapted SOT"] = y
 
 
 def bench_sot(n, n_iters, n_dirs, repeats, rows):
@@ -108,6 +216,9 @@ def bench_integration(ns, n_trials, rows):
     fams = {"gaussian": random_gaussians(32, rng=11), "heaviside": random_heavisides(32, rng=12)}
     makers = {k: ps.POINT_SETS[k] for k in KINDS}
     makers["bluenoise"] = lambda n, rng: ps.sot_blue_noise(n, n_iters=BLUE_ITERS_MC, rng=rng)
+    # the same sets shifted by (1/2, 1/2) on the torus: an identical periodogram, but the square's
+    # edges now cut through the set (learned blue noise is a torus set, blind to the edges)
+    makers[SHIFTED] = lambda n, rng: (ps.sot_blue_noise(n, n_iters=BLUE_ITERS_MC, rng=rng) + 0.5) % 1.0
     res = integration_error(makers, fams, ns=ns, n_trials=n_trials, rng=13)
     for (kind, fam), mse in res.mse.items():
         for n, m in zip(res.ns, mse):
@@ -116,7 +227,45 @@ def bench_integration(ns, n_trials, rows):
     return res
 
 
-def write_outputs(rows, spectra, integ, meta):
+def _learned_md(rows, integ):
+    gen = {(r["kind"], r["n"]): r for r in rows if r["table"] == "generation"}
+    vs = {(r["kind"], r["n"]): r for r in rows if r["table"] == "learned_vs_exemplar"}
+    if not vs:
+        return []
+    exemplar = next(k for k, _ in vs if k != "learned")
+    steps = next(r["steps"] for r in vs.values() if r["kind"] == "learned")
+    md = ["", f"## Learned blue noise vs its exemplar ({exemplar}), {steps} IADB steps (4 sets each)", "",
+          "| N | learned time (s) | speed-up vs sot_blue_noise | low-freq power learned / exemplar | "
+          "min dist × √N learned / exemplar | radial-power peak learned / exemplar |",
+          "|---:|---:|---:|---:|---:|---:|"]
+    for (kind, n), r in sorted(vs.items(), key=lambda kv: kv[0][1]):
+        if kind != "learned":
+            continue
+        e, t = vs[(exemplar, n)], gen.get(("learned", n), {}).get("time_s", float("nan"))
+        speed = gen.get(("bluenoise", n), {}).get("time_s", float("nan")) / t
+        md.append(f"| {n} | {t:.3f} | {speed:.0f}× | {r['low_power']:.4f} / {e['low_power']:.4f} = "
+                  f"{r['low_power'] / e['low_power']:.2f} | {r['mind_sqrtn']:.3f} / {e['mind_sqrtn']:.3f} = "
+                  f"{r['mind_sqrtn'] / e['mind_sqrtn']:.2f} | {r['peak']:.2f} / {e['peak']:.2f} |")
+    ks = ("learned", exemplar)
+    md.append(f"\nGaussian integration slope: learned {integ.slopes[(ks[0], 'gaussian')]:.2f}, {exemplar} "
+              f"{integ.slopes[(ks[1], 'gaussian')]:.2f}, {SHIFTED} {integ.slopes[(SHIFTED, 'gaussian')]:.2f}; "
+              f"Heaviside: {integ.slopes[(ks[0], 'heaviside')]:.2f} vs {integ.slopes[(ks[1], 'heaviside')]:.2f}.")
+    assign = [r for r in rows if r["table"] == "assignment"]
+    if assign:
+        md += ["", f"OT-grid assignment of one sot_blue_noise set of {assign[0]['n']} points (torus cost, "
+               "including building the cost matrix): " + "; ".join(
+                   f"{r['kind']} {r['time_s']:.2f} s (total cost {r['cost']:.6f})" for r in assign) + "."]
+    sweep = [r for r in rows if r["table"] == "learned_steps"]
+    md += ["", "### Learned blue noise: number of IADB steps", "",
+           "| N | steps | time (s) | low-freq power | min dist × √N | radial-power peak |",
+           "|---:|---:|---:|---:|---:|---:|"]
+    for r in sweep:
+        md.append(f"| {r['n']} | {r['steps']} | {r['time_s']:.3f} | {r['low_power']:.4f} | {r['mind_sqrtn']:.3f} | "
+                  f"{r['peak']:.2f} |")
+    return md
+
+
+def write_outputs(rows, spectra, integ, meta, figdata):
     os.makedirs(RESULTS, exist_ok=True)
     keys = []
     for r in rows:
@@ -133,6 +282,7 @@ def write_outputs(rows, spectra, integ, meta):
         if r["table"] == "generation":
             md.append(f"| {r['kind']} | {r['n']} | {r['time_s']:.3f} | {r['cd']:.2e} | {r['mind_sqrtn']:.3f} | "
                       f"{r['aniso_db']:+.2f} | {r['low_power']:.4f} |")
+    md += _learned_md(rows, integ)
     sot_rows = [r for r in rows if r["table"] == "sot"]
     if sot_rows:
         r0 = sot_rows[0]
@@ -149,16 +299,25 @@ def write_outputs(rows, spectra, integ, meta):
            f"bluenoise with {BLUE_ITERS_MC} iterations)", "",
            "| kind | Gaussian slope | Heaviside slope | MSE Gaussian @ max N | MSE Heaviside @ max N |",
            "|---|---:|---:|---:|---:|"]
-    for kind in KINDS:
+    for kind in KINDS + [SHIFTED]:
         md.append(f"| {kind} | {integ.slopes[(kind, 'gaussian')]:.2f} | {integ.slopes[(kind, 'heaviside')]:.2f} | "
                   f"{integ.mse[(kind, 'gaussian')][-1]:.2e} | {integ.mse[(kind, 'heaviside')][-1]:.2e} |")
+    adapted = [r for r in rows if r["table"] == "adapted"]
+    if adapted:
+        md += ["", f"## Density-adapted sets (N={adapted[0]['n']}, 64×64 photo luminance): normalised "
+               "nearest-neighbour distance r = d_NN·sqrt(N p)", "",
+               "| set | r mean | r 5th percentile | time incl. generation (s) |", "|---|---:|---:|---:|"]
+        for r in adapted:
+            md.append(f"| {r['kind']} | {r['nn_mean']:.3f} | {r['nn_p5']:.3f} | {r['time_s']:.3f} |")
     with atomic_path(os.path.join(RESULTS, "pointsets.md")) as tmp, open(tmp, "w") as f:
         f.write("\n".join(md) + "\n")
     print("\n".join(md))
 
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
+    from iadb_graphics.metrics.spectral import pcf
+
+    fig, axes = plt.subplots(1, 4, figsize=(20, 4.4))
     for kind, (r, p) in spectra.items():
         axes[0].plot(r / np.sqrt(spectra_n[0]), p, label=kind)
     axes[0].axhline(1, color="0.5", ls="--", lw=1)
@@ -167,8 +326,17 @@ def write_outputs(rows, spectra, integ, meta):
     axes[0].set_title(f"radial power spectra, N = {spectra_n[0]}")
     axes[0].set_ylim(0, 3)
     axes[0].legend(fontsize=8)
-    for ax, fam in zip(axes[1:], ("gaussian", "heaviside")):
-        for kind in KINDS:
+    for kind in spectra:
+        sets = SETS[(kind, spectra_n[0])]
+        r, g = pcf(sets)
+        axes[1].plot(r * np.sqrt(spectra_n[0]), g, label=kind)
+    axes[1].axhline(1, color="0.5", ls="--", lw=1)
+    axes[1].set_xlabel("r × sqrt(N)")
+    axes[1].set_ylabel("g(r)")
+    axes[1].set_title(f"pair correlation function, N = {spectra_n[0]}")
+    axes[1].legend(fontsize=8)
+    for ax, fam in zip(axes[2:], ("gaussian", "heaviside")):
+        for kind in KINDS + [SHIFTED]:
             ax.loglog(integ.ns, integ.mse[(kind, fam)], "o-", ms=3,
                       label=f"{kind} ({integ.slopes[(kind, fam)]:.2f})")
         ax.set_xlabel("N")
@@ -178,6 +346,43 @@ def write_outputs(rows, spectra, integ, meta):
     fig.tight_layout()
     with atomic_path(os.path.join(RESULTS, "pointsets.png")) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+    _spectra_figure(figdata)
+
+
+def _spectra_figure(figdata):
+    """2D periodograms (top) and point crops (bottom) of learned blue noise, its exemplar and more."""
+    import matplotlib.pyplot as plt
+
+    n = spectra_n[0]
+    kinds = [k for k in ("learned", "bluenoise", "poisson", "jittered") if (k, n) in SETS]
+    fig, axes = plt.subplots(2, len(kinds) + 1, figsize=(4 * (len(kinds) + 1), 8.2))
+    res = int(min(128, 2 * np.sqrt(n)))
+    for ax, kind in zip(axes[0], kinds):
+        p = periodogram(SETS[(kind, n)], res)
+        ax.imshow(p.T, origin="lower", cmap="magma", vmin=0, vmax=2.5, extent=[-res, res, -res, res])
+        ax.set_title(f"{kind}: periodogram (4 sets, N={n})", fontsize=9)
+    for ax, kind in zip(axes[1], kinds):
+        x = SETS[(kind, n)][0]
+        keep = (x[:, 0] < 0.25) & (x[:, 1] < 0.25)
+        ax.scatter(x[keep, 0], x[keep, 1], s=4, c="k")
+        ax.set_xlim(0, 0.25)
+        ax.set_ylim(0, 0.25)
+        ax.set_aspect("equal")
+        ax.set_title(f"{kind}: corner [0, 1/4)²", fontsize=9)
+    for row, (name, y) in enumerate(list(figdata.items())[:2]):  # the adapted sets, whole square
+        ax = axes[row, len(kinds)]
+        ax.scatter(y[:, 0], y[:, 1], s=0.3, c="k")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_aspect("equal")
+        ax.set_title(f"{name}, N={len(y)}", fontsize=9)
+    for ax in axes.ravel():
+        if not ax.has_data():
+            ax.axis("off")
+    fig.tight_layout()
+    with atomic_path(os.path.join(RESULTS, "pointsets_spectra.png")) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
 
 
@@ -190,8 +395,10 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if args.quick:
         ns, repeats, sot_cfg, int_ns, trials = [256, 1024], 1, (1024, 64, 64, 1), [64, 256, 1024], 4
+        learned_ns = [256, 1024]
     else:
         ns, repeats, sot_cfg, int_ns, trials = [1024, 4096, 16384], 3, (4096, 1024, 64, 3), [64, 256, 1024, 4096], 16
+        learned_ns = [1024, 4096]
     spectra_n[0] = ns[min(1, len(ns) - 1)]
     # compile every kernel before timing
     for kind in KINDS:
@@ -202,6 +409,12 @@ def main(argv=None):
     rows, spectra = [], {}
     print("generation:", flush=True)
     bench_generation(ns, repeats, rows, spectra)
+    print("learned vs exemplar:", flush=True)
+    bench_learned(learned_ns, repeats, rows)
+    bench_assignment(spectra_n[0], rows)
+    print("density-adapted sets:", flush=True)
+    figdata = {}
+    bench_adapted(spectra_n[0], rows, figdata)
     print("sot kernel vs numpy:", flush=True)
     bench_sot(*sot_cfg, rows)
     print("integration:", flush=True)
@@ -210,7 +423,7 @@ def main(argv=None):
     meta = (f"{'quick' if args.quick else 'full'} run, NUMBA_NUM_THREADS={numba.config.NUMBA_NUM_THREADS}, "
             f"threading layer {numba.threading_layer()}, load average {load0:.1f} → {load1:.1f} on "
             f"{os.cpu_count()} cores")
-    write_outputs(rows, spectra, integ, meta)
+    write_outputs(rows, spectra, integ, meta, figdata)
 
 
 if __name__ == "__main__":

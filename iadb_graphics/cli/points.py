@@ -15,7 +15,7 @@ from ._density import CONVENTIONS, stretch_note
 from ._outputs import POINT_EXTENSIONS, Outputs
 
 PROG = "iadb-graphics points"
-KINDS = ("white", "jittered", "sobol", "halton", "poisson", "bluenoise")
+KINDS = ("white", "jittered", "sobol", "halton", "poisson", "bluenoise", "learned")
 _DESCRIPTION = ("Generate a point set in the unit square (or cube, --d > 2) and write it as .npy, .txt or .csv. "
                 "With --density the blue noise follows an image's luminance. " + CONVENTIONS)
 
@@ -24,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the ``points`` options to ``parser``."""
     parser.add_argument("--kind", choices=KINDS, default="bluenoise", help="point set (default: bluenoise)")
     parser.add_argument("--n", type=int, required=True, help="number of points")
-    parser.add_argument("--d", type=int, default=2, help="dimension (default 2; poisson and --density: 2 only)")
+    parser.add_argument("--d", type=int, default=2, help="dimension (default 2; poisson, learned and --density: 2 only)")
     parser.add_argument("--density", metavar="IMAGE",
                         help="adapt the blue noise to this image's luminance (bluenoise only; 8/16-bit, "
                              "float TIFF, .hdr, .exr, .pfm)")
@@ -34,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                              "stretching it onto the unit square")
     parser.add_argument("--iters", type=int, default=1024, help="bluenoise iterations (default 1024)")
     parser.add_argument("--dirs", type=int, default=64, help="bluenoise directions per iteration (default 64)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="learned: IADB steps (default: the shipped model's, 6)")
     parser.add_argument("--seed", type=int, default=0, help="random seed >= 0 (default 0)")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="points file (.npy, .txt or .csv)")
     parser.add_argument("--plot", metavar="PNG", help="write a figure: points, periodogram, radial power")
@@ -44,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def register(subparsers):
     """Add the ``points`` sub-command to an ``argparse`` sub-parsers object."""
     parser = subparsers.add_parser("points", help="generate a point set (white, jittered, sobol, halton, "
-                                   "poisson, bluenoise)", description=_DESCRIPTION)
+                                   "poisson, bluenoise, learned)", description=_DESCRIPTION)
     add_arguments(parser)
     parser.set_defaults(func=run)
     return parser
@@ -81,8 +83,12 @@ def check_arguments(args) -> None:
         raise UsageError("--invert needs --density")
     if args.keep_aspect and args.density is None:
         raise UsageError("--keep-aspect needs --density")
-    if args.kind == "poisson" and args.d != 2:
-        raise UsageError(f"--kind poisson supports --d 2 only, got --d {args.d}")
+    if args.kind in ("poisson", "learned") and args.d != 2:
+        raise UsageError(f"--kind {args.kind} supports --d 2 only, got --d {args.d}")
+    if args.steps is not None:
+        if args.kind != "learned":
+            raise UsageError(f"--steps works with --kind learned only, got --kind {args.kind}")
+        at_least("--steps", args.steps, 1)
     require_memory(memory_estimate(args.kind, args.n, args.d, args.iters, args.dirs, args.density is not None),
                    f"--n {args.n}")
 
@@ -123,6 +129,8 @@ def run(args) -> int:
                                        density=density, rng=args.seed, **_progress_option(pointsets.sot_blue_noise))
     elif args.kind == "poisson":
         pts = pointsets.poisson_disk(args.n, rng=args.seed)
+    elif args.kind == "learned":
+        pts = pointsets.learned_blue_noise(args.n, rng=args.seed, steps=args.steps)
     else:
         pts = pointsets.POINT_SETS[args.kind](args.n, d=args.d, rng=args.seed)
     with outputs.writing():

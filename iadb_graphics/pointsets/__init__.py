@@ -1,5 +1,6 @@
 """Point sets on the unit cube: white noise, jittered, scrambled Sobol/Halton, Poisson disk and
-sliced-optimal-transport blue noise.
+sliced-optimal-transport blue noise, and learned blue noise (an IADB map from jittered noise to
+blue noise, :mod:`iadb_graphics.pointsets.learned`).
 
 Every generator returns an ``(n, d)`` float64 array in [0, 1)^d (``sot_blue_noise`` with a
 ``density``: in the density's bounds), handles ``n = 0`` and ``n = 1``, and is reproducible
@@ -18,9 +19,10 @@ import warnings
 
 import numpy as np
 
-from ._validation import as_generator, check_float, check_int, describe
+from .._validation import as_generator, check_float, check_int, describe
 
-__all__ = ["white", "jittered", "sobol", "halton", "poisson_disk", "sot_blue_noise", "POINT_SETS"]
+__all__ = ["white", "jittered", "sobol", "halton", "poisson_disk", "sot_blue_noise", "learned_blue_noise",
+           "learned_blue_noise_inverse", "LearnedBlueNoise", "grid_offsets", "grid_points", "POINT_SETS"]
 
 _BELOW_ONE = np.nextafter(1.0, 0.0)
 
@@ -111,7 +113,7 @@ _FILL = 0.61
 
 
 def _bridson(radius, k, rng):
-    from ._kernels.poisson import bridson_torus
+    from .._kernels.poisson import bridson_torus
 
     cap = int(1.16 / radius ** 2) + 8  # hexagonal packing of disks of diameter r on the torus
     u = rng.random(2 + 2 * cap * (1 + 2 * k) + 1)
@@ -239,7 +241,7 @@ def grid_quantile_table(centres, masses, cell, dirs, n, *, oversample=4):
 
 def _density_grid(density, res=256):
     """Box centres, masses and cell size describing a 2D density as a piecewise-constant grid."""
-    from .densities import ImageDensity
+    from ..densities import ImageDensity
 
     if isinstance(density, ImageDensity):
         h, w = density.height, density.width
@@ -303,7 +305,7 @@ def sot_blue_noise(n, *, d=2, n_iters=1024, n_dirs=64, density=None, step=1.0, n
     """
     import numba
 
-    from ._kernels.sot import sot_tabulated, sot_uniform2d
+    from .._kernels.sot import sot_tabulated, sot_uniform2d
 
     n, d = _check(n, d)
     n_iters = check_int(n_iters, "n_iters", minimum=0)
@@ -311,7 +313,7 @@ def sot_blue_noise(n, *, d=2, n_iters=1024, n_dirs=64, density=None, step=1.0, n
     step = check_float(step, "step", minimum=0.0, strict_min=True, maximum=2.0)
     rng = as_generator(rng)
     if density is not None:
-        from .densities import Density
+        from ..densities import Density
 
         if not isinstance(density, Density):
             raise TypeError(f"density must be an iadb_graphics Density (e.g. ImageDensity), got {describe(density)}")
@@ -356,6 +358,9 @@ def sot_blue_noise(n, *, d=2, n_iters=1024, n_dirs=64, density=None, step=1.0, n
     return np.clip(x, box[:, 0], np.nextafter(box[:, 1], -np.inf))
 
 
+from .learned import (LearnedBlueNoise, grid_offsets, grid_points, learned_blue_noise,  # noqa: E402
+                      learned_blue_noise_inverse)
+
 #: name → generator ``f(n, *, rng)``, as used by the CLI and the benchmarks.
 POINT_SETS = {
     "white": white,
@@ -364,4 +369,5 @@ POINT_SETS = {
     "halton": halton,
     "poisson": poisson_disk,
     "bluenoise": sot_blue_noise,
+    "learned": learned_blue_noise,
 }
