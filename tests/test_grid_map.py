@@ -183,17 +183,17 @@ def test_walls_detected_only_for_hard_supports():
     box = np.array([[0.0, 1.0], [0.0, 1.0]])
     rng = np.random.default_rng(0)
     u = rng.random((20000, 2))
-    from iadb_graphics.maps.grid import _find_walls
+    from iadb_graphics.maps.grid import find_walls
 
-    assert _find_walls(u, u, box).all()
+    assert find_walls(u, u, box).all()
     g = D.Gaussian((0.5, 0.5), 0.01)
-    assert not _find_walls(g.sample(20000, rng=1), g.sample(20000, rng=2), g.bounds).any()
+    assert not find_walls(g.sample(20000, rng=1), g.sample(20000, rng=2), g.bounds).any()
     # an image that is black on its right half: the uniform source still makes every face a wall
     img = np.ones((8, 8))
     img[:, 4:] = 0.0
     t = D.ImageDensity(img).sample(20000, rng=3)
-    assert _find_walls(u, t, box).all()
-    assert not _find_walls(t, t, box)[0, 1]  # no data near x = 1
+    assert find_walls(u, t, box).all()
+    assert not find_walls(t, t, box)[0, 1]  # no data near x = 1
 
 
 def test_bright_border_image_is_reached_up_to_every_edge():

@@ -26,7 +26,7 @@ from .._kernels.interp import interp, interp_with_jacobian, logabsdet_eye_plus
 from ..densities import as_density
 from .base import BaseMap, to_numpy_io
 
-__all__ = ["GridIADBMap", "GRID_DEFAULTS", "METHODS"]
+__all__ = ["GridIADBMap", "GRID_DEFAULTS", "METHODS", "find_walls"]
 
 #: Defaults per dimension, chosen by measurement (see the class docstring and
 #: ``benchmarks/bench_grid_map.py``): ``bins`` nodes per axis, ``n_pairs`` K, ``bandwidth`` σ in cells.
@@ -41,7 +41,7 @@ COUPLINGS = ("independent", "ot")
 METHODS = ("heun", "euler")
 
 _FLOOR = 1e-3        # weight floor, relative to the largest smoothed weight of the step
-_WALL_MIN_WEIGHT = 8.0  # floor (in smoothed pairs per node) on the nodes near a wall
+_WALL_MIN_WEIGHT = 2.0  # floor (in smoothed pairs per node) on the nodes near a wall
 _BETA = 0.75         # α schedule with walls: steps 4x shorter at both ends (see _schedule)
 _COARSE = 4          # pooling factor of the fallback field
 _PAD = 0.05          # default box: union of the two densities' boxes, open faces padded by 5 %
@@ -106,7 +106,7 @@ class GridIADBMap(BaseMap):
     (up to 6 % of the unit square unreached) and overshot bright ones (samples where the target
     is zero). With walls the box is invariant: edge points slide along the edges, the whole
     support is reached and nothing leaves it. Near a wall the fields are shrunk harder towards
-    the coarse field where pairs are few (a floor of 8 smoothed pairs per node), because points
+    the coarse field where pairs are few (a floor of 2 smoothed pairs per node), because points
     on the wall see only those nodes at every step. A Gaussian's 4.5 σ box fails the test: its
     faces stay open. With walls the α schedule is refined at both ends (steps 4× shorter at
     α = 0 and 1, 1.75× longer at α = 1/2): the density of :math:`x_\alpha` falls to zero at a wall
@@ -204,7 +204,7 @@ class GridIADBMap(BaseMap):
         box = self._box(source, target, d)
         x0 = source.sample(k, rng=rng)
         x1 = target.sample(k, rng=rng)
-        walls = _find_walls(x0, x1, box)
+        walls = find_walls(x0, x1, box)
         if self.bounds_arg is None:  # pad the open faces only: a wall face is the grid's edge
             ext = box[:, 1] - box[:, 0]
             box = box + np.where(walls, 0.0, _PAD * ext[:, None]) * np.array([-1.0, 1.0])
@@ -367,7 +367,7 @@ def _schedule(n_steps, beta):
     return a
 
 
-def _find_walls(x0, x1, box):
+def find_walls(x0, x1, box):
     """Faces of ``box`` (d, 2) that are hard walls of the data, (d, 2) bool.
 
     A face is a wall if no sample of ``x0`` or ``x1`` lies beyond it and one of the two sets
