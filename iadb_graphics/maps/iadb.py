@@ -295,15 +295,17 @@ class IADBMap(BaseMap):
         limited = box is not None and bool(np.isfinite(box).any())
         if limited:
             zbox = (box - self.center[:, None]) / self.scale
-            zlo = torch.as_tensor(np.where(np.isfinite(zbox[:, 0]), zbox[:, 0], -_FAR), dtype=torch.float32,
+            zlo = torch.as_tensor(np.where(np.isfinite(zbox[:, 0]), zbox[:, 0], -_FAR), dtype=torch.float64,
                                   device=self.device)
-            zhi = torch.as_tensor(np.where(np.isfinite(zbox[:, 1]), zbox[:, 1], _FAR), dtype=torch.float32,
+            zhi = torch.as_tensor(np.where(np.isfinite(zbox[:, 1]), zbox[:, 1], _FAR), dtype=torch.float64,
                                   device=self.device)
             ext = np.where(np.isfinite(zbox).all(1), zbox[:, 1] - zbox[:, 0], np.nan)
             ext = np.where(np.isnan(ext), np.nanmax(np.r_[ext, 0.0]) or 1.0, ext)  # half-open axes: the largest closed one
-            layer = torch.as_tensor(_WALL_LAYER * ext, dtype=torch.float32, device=self.device)
+            layer = torch.as_tensor(_WALL_LAYER * ext, dtype=torch.float64, device=self.device)
 
         def raw(z, a, inplace):
+            if z.dtype != torch.float32:  # float64 positions (walls): the network itself runs in float32
+                return run_layers(self.net, fixed_alpha_layers(self.net, a, d), z.float(), inplace=inplace).to(z.dtype)
             return run_layers(self.net, fixed_alpha_layers(self.net, a, d), z, inplace=inplace)
 
         def to_velocity(out, z, a, b):
@@ -325,6 +327,12 @@ class IADBMap(BaseMap):
             return v.detach(), torch.stack(rows, dim=1)
 
         return velocity
+
+    def _position_dtype(self):
+        """float64 positions when the map has walls (points may approach a wall closer than float32
+        resolves, and must not land on it); float32 otherwise."""
+        box = getattr(self, "wall_box", None)
+        return torch.float64 if box is not None and bool(np.isfinite(box).any()) else torch.float32
 
     def _chunk_size(self, chunk_size, log_det):
         """Points per batch: ``None`` → 2^14 on the CPU (cache-sized), 2^20 on a GPU (2^18 with the
@@ -355,6 +363,7 @@ class IADBMap(BaseMap):
         else:
             x = as_points(x, "x", d=self.d)
             z_all = self._to_model(x)
+        z_all = z_all.to(self._position_dtype())
         velocity = self._velocity_fn()
         ys, lds = [], []
         n = z_all.shape[0]
@@ -420,7 +429,8 @@ class IADBMap(BaseMap):
             path.append(z.cpu().double().numpy() * self.scale + self.center)
 
         with torch.inference_mode():
-            integrate(velocity, self._to_model(x), alpha_schedule(n_steps), method=method, callback=record)
+            integrate(velocity, self._to_model(x).to(self._position_dtype()), alpha_schedule(n_steps), method=method,
+                      callback=record)
         return np.stack(path)
 
     # ------------------------------------------------------------------ files
