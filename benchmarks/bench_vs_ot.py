@@ -292,8 +292,11 @@ def write_outputs(args, rows, scaling, elapsed):
         for r in rows:
             wr.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in r.items()})
 
+    ran = list(dict.fromkeys(r["pair"] for r in rows))
+    reduced = (f"Reduced configuration (pairs: {', '.join(ran)}; N = {', '.join(map(str, args.sizes))}; scaling up "
+               f"to N = {args.scaling_max:,}). " if args.pairs is not None or args.sizes != [1000, 4000, 10000] else "")
     lines = ["# IADB maps vs optimal transport (`benchmarks/bench_vs_ot.py`)", "",
-             f"Command: `python benchmarks/bench_vs_ot.py {' '.join(sys.argv[1:])}` — total {elapsed:.0f} s on "
+             reduced + f"Command: `python benchmarks/bench_vs_ot.py {' '.join(sys.argv[1:])}` — total {elapsed:.0f} s on "
              f"{os.cpu_count()} shared CPU cores (NUMBA/OMP threads = 2, BLAS 1). Fits are single runs, transforms medians "
              f"of {args.repeats}. Quality on n_eval = min(N, {args.eval_n}) fresh source points: S, the debiased "
              f"Sinkhorn divergence (×10⁻⁴, blur 5 % of the diameter), and the energy two-sample z-score against a "

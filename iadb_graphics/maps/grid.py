@@ -85,9 +85,7 @@ class GridIADBMap(BaseMap):
     :math:`\alpha_t` and moves :math:`x \leftarrow x + \tfrac h2\,(v_t(x) + v_{t+1}(x + h\,v_t(x)))`:
     error O(h²). ``"euler"`` estimates it at the step's mid-α
     :math:`\bar\alpha_t = (\alpha_t + \alpha_{t+1})/2` and moves :math:`x \leftarrow x + h\,v(x, \bar\alpha_t)`:
-    error O(h). On exponential → two-Gaussian mixture in 1D (64 steps, 2¹⁸ pairs), Euler put
-    51.6 % of the mass in a mode that holds 49.9 %; Heun puts 49.8 % there, and its quantiles are
-    within 1 % of the range of the target's away from the gap between the modes.
+    error O(h), which in 1D shows as mass moved from one mode of the target to the other.
 
     *Empty cells.* With :math:`c = 10^{-3}\max w` the field is
     :math:`(G_\sigma * n + c\,f) / (G_\sigma * w + c)`: the plain ratio where pairs are many, the
@@ -111,7 +109,7 @@ class GridIADBMap(BaseMap):
     faces stay open. With walls the α schedule is refined at both ends (steps 4× shorter at
     α = 0 and 1, 1.75× longer at α = 1/2): the density of :math:`x_\alpha` falls to zero at a wall
     over a width ~ min(α, 1 − α), so there the normal velocity drops to zero within the first
-    cell and uniform Euler steps contract that cell by up to ~0.4 per step, piling samples up on
+    cell and uniform steps contract that cell by up to ~0.4 per step, piling samples up on
     the walls (a 3× density spike on uniform → uniform; 1.3× with the refined schedule, and χ²
     against the claimed pdf passes again). Maps without walls keep the uniform schedule.
 
@@ -119,8 +117,8 @@ class GridIADBMap(BaseMap):
     are splatted on its faces; the field is clamped (extended constantly) outside the box, so
     points outside still move continuously.
 
-    *Inverse.* ``inverse_transform`` inverts each Euler step exactly (Newton on
-    :math:`x + h v_t(x) = y`, falling back to fixed-point steps), so it is the inverse of the
+    *Inverse.* ``inverse_transform`` inverts each step exactly (Newton on :math:`S_t(x) = y` with
+    the step's exact Jacobian, from the reversed-Euler guess), so it is the inverse of the
     discrete forward map wherever each step is invertible (:math:`h\,\mathrm{Lip}(v_t) < 1`).
     For targets sharper than the grid (thin curves, tight blobs) the last steps contract by a
     factor ~ −1 across the structure and may fold: there the inverse returns *a* preimage.
@@ -136,10 +134,12 @@ class GridIADBMap(BaseMap):
     (16 MB at K=2**20 in 2D), and one float64 splat buffer per thread,
     ``bins**d * (d+1) * 8`` bytes (8.4 MB per thread in 3D at bins=64).
 
-    *Defaults.* Measured on uniform → image, 8gaussians → moons (2D) and palette pairs (3D),
-    N = 4096 test points: in 2D, 128 bins, σ = 1 cell and K = 2**19 reach W2 ≈ 1.0–1.05 × the
-    iid floor; more pairs or bins did not lower W2 measurably at that N but cost time. In 3D 48
-    bins keep the fit to a few seconds; 64 bins fit within the 10 s target.
+    *Defaults.* Chosen on KL(q‖p) of uniform → image-like 2D targets (synthetic fractal terrains
+    and a photo, 128 px, 20 000 samples): 128 bins, σ = 1 cell and K = 2**19. Finer grids
+    (256 bins) or narrower kernels (σ = 0.7) raise the KL 2–40×: the noise of the estimated field,
+    which the log-det integrates, limits q more than the grid's resolution; K = 2**20 lowers it
+    by 15–25 % at twice the fit time; σ = 1.5 is no better on the photo. In 3D 48 bins keep the
+    fit to a few seconds.
     """
 
     def __init__(self, *, bins=None, n_steps=64, n_pairs=None, bandwidth=None, bounds=None,
@@ -236,7 +236,7 @@ class GridIADBMap(BaseMap):
     # ------------------------------------------------------------------ maps
     @property
     def alphas(self) -> np.ndarray:
-        """The α of the Euler steps' ends, (n_steps + 1,): uniform unless the box has walls."""
+        """The α of the steps' ends, (n_steps + 1,): uniform unless the box has walls."""
         self._check_fitted()
         return self._alphas.copy()
 
