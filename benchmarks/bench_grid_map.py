@@ -88,8 +88,9 @@ def main(argv=None):
     for case, src, tgt in cases():
         d = src.d
         x = src.sample(m_pts, rng=2)
-        methods = [("grid (default: Heun)", lambda: GridIADBMap()),
-                   ("grid, Euler steps (before)", lambda: GridIADBMap(method="euler")),
+        methods = [("grid (default)", lambda: GridIADBMap()),
+                   ("grid, Euler steps (before)", lambda: GridIADBMap(method="euler")) if d < 3 else
+                   ("grid, Heun steps", lambda: GridIADBMap(method="heun")),
                    ("grid ot", lambda: GridIADBMap(coupling="ot"))]
         if d == 3:
             methods.append(("grid bins=64", lambda: GridIADBMap(bins=64)))

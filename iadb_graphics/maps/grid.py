@@ -29,11 +29,12 @@ from .base import BaseMap, to_numpy_io
 __all__ = ["GridIADBMap", "GRID_DEFAULTS", "METHODS", "find_walls"]
 
 #: Defaults per dimension, chosen by measurement (see the class docstring and
-#: ``benchmarks/bench_grid_map.py``): ``bins`` nodes per axis, ``n_pairs`` K, ``bandwidth`` σ in cells.
+#: ``benchmarks/bench_grid_map.py``): ``bins`` nodes per axis, ``n_pairs`` K, ``bandwidth`` σ in cells,
+#: ``method`` the time integrator.
 GRID_DEFAULTS = {
-    1: {"bins": 1024, "n_pairs": 1 << 18, "bandwidth": 1.5},
-    2: {"bins": 128, "n_pairs": 1 << 19, "bandwidth": 1.0},
-    3: {"bins": 48, "n_pairs": 1 << 19, "bandwidth": 1.0},
+    1: {"bins": 1024, "n_pairs": 1 << 18, "bandwidth": 1.5, "method": "heun"},
+    2: {"bins": 128, "n_pairs": 1 << 19, "bandwidth": 1.0, "method": "heun"},
+    3: {"bins": 48, "n_pairs": 1 << 19, "bandwidth": 1.0, "method": "euler"},
 }
 #: K used with ``coupling="ot"`` when ``n_pairs`` is not given (exact OT blocks are the slow part).
 OT_DEFAULT_PAIRS = 1 << 16
@@ -58,9 +59,11 @@ class GridIADBMap(BaseMap):
         Grid nodes per axis (default per d: 1024 / 128 / 48 for d = 1 / 2 / 3).
     n_steps : int
         Steps T (uniform α schedule; refined at both ends when the box has walls, see Notes).
-    method : {"heun", "euler"}
+    method : {"heun", "euler"}, optional
         Time integrator (see Notes): ``"heun"`` (second order, T + 1 stored fields, two field
         evaluations per step) or ``"euler"`` (first order, T fields, one evaluation per step).
+        Default: Heun in 1D and 2D, Euler in 3D (on colour palettes, clusters sharper than the
+        grid, Heun was not better and costs twice the transform time).
     n_pairs : int, optional
         K, the pairs drawn once and re-blended at every α (default 2**18 / 2**19 / 2**19;
         2**16 with ``coupling="ot"``). Re-using the pairs correlates the fields of successive
@@ -143,7 +146,7 @@ class GridIADBMap(BaseMap):
     """
 
     def __init__(self, *, bins=None, n_steps=64, n_pairs=None, bandwidth=None, bounds=None,
-                 coupling="independent", ot_block=256, method="heun"):
+                 coupling="independent", ot_block=256, method=None):
         self.bins = None if bins is None else check_int(bins, "bins", minimum=4)
         self.n_steps = check_int(n_steps, "n_steps", minimum=1)
         self.n_pairs = None if n_pairs is None else check_int(n_pairs, "n_pairs", minimum=2)
@@ -151,7 +154,7 @@ class GridIADBMap(BaseMap):
         self.bounds_arg = None if bounds is None else np.array(bounds, dtype=float)
         self.coupling = check_choice(coupling, "coupling", COUPLINGS)
         self.ot_block = check_int(ot_block, "ot_block", minimum=2)
-        self.method = check_choice(method, "method", METHODS)
+        self.method = None if method is None else check_choice(method, "method", METHODS)
         self.d = None
         self.bounds = None
 
@@ -217,7 +220,8 @@ class GridIADBMap(BaseMap):
         lo = box[:, 0].copy()
         step = (box[:, 1] - box[:, 0]) / (bins - 1)
         alphas = _schedule(self.n_steps, _BETA if walls.any() else 0.0)
-        field_alphas = alphas if self.method == "heun" else 0.5 * (alphas[1:] + alphas[:-1])
+        method = self.method if self.method is not None else GRID_DEFAULTS[d]["method"]
+        field_alphas = alphas if method == "heun" else 0.5 * (alphas[1:] + alphas[:-1])
         fields = np.empty((len(field_alphas),) + shape + (d,), dtype=np.float32)
         with progress_bar(len(field_alphas), desc="GridIADBMap.fit", progress=progress) as bar:
             for t, a in enumerate(field_alphas):
@@ -229,7 +233,8 @@ class GridIADBMap(BaseMap):
         self._lo, self._step = lo, step
         self._alphas = alphas
         self._fields = fields
-        self._fitted = {"bins": bins, "n_pairs": k, "bandwidth": bw}
+        self._fitted = {"bins": bins, "n_pairs": k, "bandwidth": bw, "method": method}
+        self._method = method
         self.walls = walls
         return self
 
@@ -249,7 +254,7 @@ class GridIADBMap(BaseMap):
 
     def _step_map(self, t, x, need_jac=False):
         """Step t applied to ``x`` (n, d): ``x'``, and with ``need_jac`` the step's Jacobian (n, d, d)."""
-        return _grid_step(self._fields, self._lo, self._step, self.method, t, self._h(t), x, need_jac)
+        return _grid_step(self._fields, self._lo, self._step, self._method, t, self._h(t), x, need_jac)
 
     def transform(self, x, *, return_log_det=False):
         """Push ``x`` (n, d) through the T steps.
@@ -305,7 +310,7 @@ class GridIADBMap(BaseMap):
         from ..io import save_model
 
         meta = {"d": self.d, "n_steps": self.n_steps, "coupling": self.coupling, "ot_block": self.ot_block,
-                "method": self.method,
+                "method_arg": self.method,
                 "bins_arg": self.bins, "n_pairs_arg": self.n_pairs, "bandwidth_arg": self.bandwidth,
                 "fitted": self._fitted}
         arrays = {"bounds": self.bounds, "lo": self._lo, "step": self._step, "alphas": self._alphas,
@@ -324,10 +329,12 @@ class GridIADBMap(BaseMap):
             obj = cls(bins=meta["bins_arg"], n_steps=int(meta["n_steps"]), n_pairs=meta["n_pairs_arg"],
                       bandwidth=meta["bandwidth_arg"], bounds=arrays.get("bounds_arg"),
                       coupling=meta["coupling"], ot_block=int(meta["ot_block"]),
-                      method=meta.get("method", "euler"))  # files without it were written by Euler maps
+                      method=meta.get("method_arg"))
             d = int(meta["d"])
             fields = arrays["fields"]
-            n_fields = obj.n_steps + (obj.method == "heun")
+            # files written before Heun steps existed hold Euler fields (and no "method")
+            method = check_choice(meta["fitted"].get("method", "euler"), "method", METHODS)
+            n_fields = obj.n_steps + (method == "heun")
             if d not in GRID_DEFAULTS or fields.ndim != d + 2 or fields.shape[0] != n_fields \
                     or fields.shape[-1] != d or arrays["alphas"].shape != (obj.n_steps + 1,) \
                     or arrays["bounds"].shape != (d, 2):
@@ -341,7 +348,8 @@ class GridIADBMap(BaseMap):
         obj._lo, obj._step = arrays["lo"].astype(float), arrays["step"].astype(float)
         obj._alphas = arrays["alphas"].astype(float)
         obj._fields = fields
-        obj._fitted = meta["fitted"]
+        obj._fitted = {**meta["fitted"], "method": method}
+        obj._method = method
         walls = arrays.get("walls")  # absent in files written before walls existed
         obj.walls = np.zeros((d, 2), bool) if walls is None or walls.shape != (d, 2) else walls.astype(bool)
         return obj
@@ -351,7 +359,7 @@ class GridIADBMap(BaseMap):
             return "GridIADBMap(not fitted)"
         f = self._fitted
         return (f"GridIADBMap(d={self.d}, bins={f['bins']}, n_steps={self.n_steps}, n_pairs={f['n_pairs']}, "
-                f"bandwidth={f['bandwidth']}, coupling={self.coupling!r}, method={self.method!r})")
+                f"bandwidth={f['bandwidth']}, coupling={self.coupling!r}, method={self._method!r})")
 
 
 # ---------------------------------------------------------------------- helpers
