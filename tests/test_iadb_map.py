@@ -252,3 +252,46 @@ def test_bad_input(gauss_map):
         IADBMap().fit(Uniform(), Uniform(), n_iters=0)
     with pytest.raises(TypeError, match="source must be a Density"):
         IADBMap().fit("moons", Uniform())
+
+
+def test_wall_limiter_never_crosses_and_keeps_inward_steps():
+    from iadb_graphics.maps.iadb import _limit_at_walls
+
+    z = torch.tensor([[0.001, 0.5], [0.999, 0.5], [0.5, 0.5]])
+    dz = torch.tensor([[-5.0, 0.1], [5.0, -0.1], [0.3, -0.2]])
+    lo, hi, layer = torch.tensor([0.0, -1e30]), torch.tensor([1.0, 1e30]), torch.tensor([0.01, 0.01])
+    out = _limit_at_walls(z, dz, lo, hi, layer)
+    moved = z + out
+    assert torch.all(moved[:, 0] > 0) and torch.all(moved[:, 0] < 1)
+    np.testing.assert_allclose(out[:, 1].numpy(), dz[:, 1].numpy(), rtol=1e-6)  # no wall on axis 1
+    # far from the walls a step is barely changed (by s / (s + δ + |d|))
+    np.testing.assert_allclose(out[2, 0].item(), 0.3 * 0.5 / (0.5 + 0.01 + 0.3), rtol=1e-6)
+
+
+def test_walls_keep_an_image_target_inside_with_exact_log_det(tmp_path, rng):
+    from iadb_graphics import ImageDensity
+
+    img = np.full((16, 16), 0.1)
+    img[:, :2] = img[:, -2:] = img[:2] = img[-2:] = 1.0  # bright border: the flow pushes at the walls
+    src, tgt = Uniform(), ImageDensity(img)
+    m = IADBMap(**SMALL).fit(src, tgt, n_iters=150, batch_size=256, rng=0)
+    np.testing.assert_array_equal(m.wall_box, [[0, 1], [0, 1]])
+    x = src.sample(4000, rng=rng)
+    y = m.transform(x, n_steps=32)
+    assert np.all((y > 0) & (y < 1))
+    xs = np.concatenate([x[:10], rng.random((10, 2)) * [1, 0.01]])  # some next to the wall y = 0
+    _, ld = m.transform(xs, n_steps=16, return_log_det=True)
+    eps = 1e-3
+    cols = [(m.transform(xs + eps * e, n_steps=16) - m.transform(xs - eps * e, n_steps=16)) / (2 * eps)
+            for e in np.eye(2)]
+    fd = np.linalg.slogdet(np.stack(cols, axis=2))[1]
+    assert np.median(np.abs(fd - ld)) < 5e-3  # float32 network, central differences
+    path = tmp_path / "walls.npz"
+    m.save(path)
+    back = IADBMap.load(path)
+    np.testing.assert_array_equal(back.wall_box, m.wall_box)
+    np.testing.assert_allclose(back.transform(x[:50], n_steps=8), m.transform(x[:50], n_steps=8), atol=1e-6)
+    free = IADBMap(**SMALL, walls=False).fit(src, tgt, n_iters=5, batch_size=64, rng=0)
+    assert np.all(np.isinf(free.wall_box))
+    with pytest.raises(TypeError, match="walls"):
+        IADBMap(walls="yes")
