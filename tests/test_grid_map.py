@@ -154,8 +154,8 @@ def test_errors(tmp_path):
         m.transform(np.zeros((3, 3)))
     with pytest.raises(ValueError, match="dimension"):
         GridIADBMap().fit(D.Uniform(), D.Gaussian((0.0, 0.0, 0.0), 1.0))
-    with pytest.raises(ValueError, match="bounds"):
-        GridIADBMap(bounds=[[0, 1]]).fit(D.Uniform(), D.Gaussian())
+    with pytest.raises(ValueError, match="box"):
+        GridIADBMap(box=[[0, 1]]).fit(D.Uniform(), D.Gaussian())
     bad = tmp_path / "bad.npz"
     bad.write_bytes(b"not a model")
     from iadb_graphics.io import ModelFileError
@@ -201,7 +201,7 @@ def test_bright_border_image_is_reached_up_to_every_edge():
     # samples stopped short of low-density edges and overshot bright ones
     tgt = D.ImageDensity(_bright_border(background=0.1))
     m = GridIADBMap(bins=64, n_steps=32, n_pairs=1 << 16).fit(D.Uniform(), tgt, rng=0)
-    assert m.walls.all()
+    assert m.walls_.all()
     np.testing.assert_allclose(m.bounds, [[0, 1], [0, 1]])
     y = m.transform(np.random.default_rng(1).random((1 << 14, 2)))
     assert np.all((y >= 0) & (y <= 1))  # no sample where the target density is zero
@@ -258,8 +258,8 @@ def test_walls_keep_inverse_and_log_det_exact(rng):
 
 
 def test_user_bounds_larger_than_support_stay_open():
-    m = GridIADBMap(**SMALL, bounds=[[-1, 2], [-1, 2]]).fit(D.Uniform(), D.Gaussian(), rng=0)
-    assert not m.walls.any()
+    m = GridIADBMap(**SMALL, box=[[-1, 2], [-1, 2]]).fit(D.Uniform(), D.Gaussian(), rng=0)
+    assert not m.walls_.any()
     np.testing.assert_allclose(m.bounds, [[-1, 2], [-1, 2]])
 
 
@@ -269,7 +269,7 @@ def test_alphas_are_the_trajectory_times_and_the_path_energy_uses_them():
     m = GridIADBMap(bins=64, n_pairs=1 << 14, n_steps=16).fit(D.Uniform(), D.Uniform(), rng=0)
     a = m.alphas
     assert a.shape == (17,) and a[0] == 0.0 and a[-1] == 1.0 and np.all(np.diff(a) > 0)
-    assert m.walls.all() and np.ptp(np.diff(a)) > 0.01  # walls: finer steps at both ends
+    assert m.walls_.all() and np.ptp(np.diff(a)) > 0.01  # walls: finer steps at both ends
     x = np.random.default_rng(1).random((200, 2))
     path = m.trajectory(x)
     np.testing.assert_allclose(path[-1], m.transform(x), atol=1e-12)

@@ -70,6 +70,8 @@ CASES = [
          log_det_rtol=1e-5),
     Case("MeshWarp", lambda: MeshWarp(resolution=16, map=GridIADBMap(bins=32, n_pairs=8192, n_steps=8)), None,
          _IMAGE, round_trip_atol=1e-9, fd_step=1e-7, log_det_rtol=1e-5),
+    Case("GridIADBMap", lambda: GridIADBMap(bins=32, n_pairs=4096, n_steps=8), Uniform(),
+         Gaussian([0.5, 0.5], 0.03), round_trip_atol=1e-7, log_det_rtol=1e-3, inside=_central),
     Case("ReinhardMap", lambda: ReinhardMap(n_samples=500), Uniform((0, 0, 0), (1, 1, 1)), Gaussian([0.5, 0.4, 0.6], 0.01),
          d=3, round_trip_atol=1e-10),
 ]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._progress import progress_bar
-from .._validation import as_generator, check_choice, check_float, check_int, check_path
+from .._validation import as_generator, check_bounds, check_choice, check_float, check_int, check_path
 from .._kernels.grid import ratio_with_floor, smooth, splat_blend
 from .._kernels.interp import interp, interp_with_jacobian, logabsdet_eye_plus
 from ..densities import as_density
@@ -71,7 +71,7 @@ class GridIADBMap(BaseMap):
         saves K samples per step.
     bandwidth : float, optional
         σ of the Gaussian smoothing, in grid cells (default 1.5 in 1D, 1.0 in 2D/3D).
-    bounds : (d, 2) array, optional
+    box : (d, 2) array, optional
         Box covered by the grid. Default: the union of ``source.bounds`` and ``target.bounds``,
         padded by 5 % on every face that is not a wall (see Notes).
     coupling : {"independent", "ot"}
@@ -98,7 +98,7 @@ class GridIADBMap(BaseMap):
     therefore finite and continuous everywhere, never NaN.
 
     *Walls.* A face of the box where the data stop with a density that does not vanish (an
-    image, a uniform box, clipped colours) is a *wall* (``self.walls``, (d, 2) bool): no sample
+    image, a uniform box, clipped colours) is a *wall* (``walls_``, (d, 2) bool): no sample
     lies beyond it, and within 1/64 of a set's extent from it lies at least 5 % of what a
     uniform density would put there. The grid then ends exactly on the wall (no padding), the
     splat and the smoothing reflect the data at it (normal component negated) and the normal
@@ -145,18 +145,19 @@ class GridIADBMap(BaseMap):
     fit to a few seconds.
     """
 
-    def __init__(self, *, bins=None, n_steps=64, n_pairs=None, bandwidth=None, bounds=None,
+    has_log_det = True
+    can_save = True
+
+    def __init__(self, *, bins=None, n_steps=64, n_pairs=None, bandwidth=None, box=None,
                  coupling="independent", ot_block=256, method=None):
         self.bins = None if bins is None else check_int(bins, "bins", minimum=4)
         self.n_steps = check_int(n_steps, "n_steps", minimum=1)
         self.n_pairs = None if n_pairs is None else check_int(n_pairs, "n_pairs", minimum=2)
         self.bandwidth = None if bandwidth is None else check_float(bandwidth, "bandwidth", minimum=0.0)
-        self.bounds_arg = None if bounds is None else np.array(bounds, dtype=float)
+        self.box = None if box is None else check_bounds(box, "box")
         self.coupling = check_choice(coupling, "coupling", COUPLINGS)
         self.ot_block = check_int(ot_block, "ot_block", minimum=2)
         self.method = None if method is None else check_choice(method, "method", METHODS)
-        self.d = None
-        self.bounds = None
 
     # ------------------------------------------------------------------ fitting
     def _settings(self, d):
@@ -170,12 +171,8 @@ class GridIADBMap(BaseMap):
         return bins, k, bw
 
     def _box(self, source, target, d):
-        if self.bounds_arg is not None:
-            box = self.bounds_arg
-            if box.shape != (d, 2) or not np.all(np.isfinite(box)) or np.any(box[:, 1] <= box[:, 0]):
-                raise ValueError(f"bounds must be a finite ({d}, 2) array of [low, high] with low < high, "
-                                 f"got {self.bounds_arg.tolist()}")
-            return box.copy()
+        if self.box is not None:
+            return check_bounds(self.box, "box", d=d)
         b0, b1 = np.asarray(source.bounds, float), np.asarray(target.bounds, float)
         lo = np.minimum(b0[:, 0], b1[:, 0])
         hi = np.maximum(b0[:, 1], b1[:, 1])
@@ -208,7 +205,7 @@ class GridIADBMap(BaseMap):
         x0 = source.sample(k, rng=rng)
         x1 = target.sample(k, rng=rng)
         walls = find_walls(x0, x1, box)
-        if self.bounds_arg is None:  # pad the open faces only: a wall face is the grid's edge
+        if self.box is None:  # pad the open faces only: a wall face is the grid's edge
             ext = box[:, 1] - box[:, 0]
             box = box + np.where(walls, 0.0, _PAD * ext[:, None]) * np.array([-1.0, 1.0])
         if self.coupling == "ot":
@@ -233,9 +230,9 @@ class GridIADBMap(BaseMap):
         self._lo, self._step = lo, step
         self._alphas = alphas
         self._fields = fields
-        self._fitted = {"bins": bins, "n_pairs": k, "bandwidth": bw, "method": method}
+        self.settings_ = {"bins": bins, "n_pairs": k, "bandwidth": bw, "method": method}
         self._method = method
-        self.walls = walls
+        self.walls_ = walls
         return self
 
     # ------------------------------------------------------------------ maps
@@ -286,10 +283,11 @@ class GridIADBMap(BaseMap):
             path[t + 1] = self._step_map(t, path[t])
         return path
 
-    def inverse_transform(self, y, *, max_iter=30, tol=None):
+    def inverse_transform(self, y, *, return_log_det=False, max_iter=30, tol=None):
         """Invert the discrete forward map step by step (Newton on ``x + h v_t(x) = y``).
 
-        ``tol``: absolute residual per step (default 1e-10 × the box size).
+        ``tol``: absolute residual per step (default 1e-10 × the box size). With ``return_log_det``
+        also log|det ∂T⁻¹/∂y| (n,) = −log|det ∂T/∂x| at the preimage, summed over the steps.
         """
         self._check_fitted()
         y, restore = to_numpy_io(y, "y", self.d)
@@ -297,9 +295,15 @@ class GridIADBMap(BaseMap):
         if tol is None:
             tol = 1e-10 * float(np.max(self.bounds[:, 1] - self.bounds[:, 0]))
         x = y.copy()
+        log_det = np.zeros(y.shape[0])
         for t in range(self.n_steps - 1, -1, -1):
             x = _invert_step(lambda z, jac, t=t: self._step_map(t, z, jac), self._velocity(t, x), self._h(t),
                              x, max_iter, tol)
+            if return_log_det:
+                _, jac = self._step_map(t, x, need_jac=True)
+                log_det -= logabsdet_eye_plus(jac - np.eye(self.d), 1.0)
+        if return_log_det:
+            return restore(x), restore(log_det)
         return restore(x)
 
     # ------------------------------------------------------------------ files
@@ -309,14 +313,11 @@ class GridIADBMap(BaseMap):
         path = check_path(path)
         from ..io import save_model
 
-        meta = {"d": self.d, "n_steps": self.n_steps, "coupling": self.coupling, "ot_block": self.ot_block,
-                "method_arg": self.method,
-                "bins_arg": self.bins, "n_pairs_arg": self.n_pairs, "bandwidth_arg": self.bandwidth,
-                "fitted": self._fitted}
+        params = self.get_params()
+        params["box"] = None if self.box is None else self.box.tolist()
+        meta = {"d": self.d, "params": params, "settings": self.settings_}
         arrays = {"bounds": self.bounds, "lo": self._lo, "step": self._step, "alphas": self._alphas,
-                  "fields": self._fields, "walls": self.walls}
-        if self.bounds_arg is not None:
-            arrays["bounds_arg"] = self.bounds_arg
+                  "fields": self._fields, "walls": self.walls_}
         save_model(path, "GridIADBMap", meta, arrays)
 
     @classmethod
@@ -326,14 +327,18 @@ class GridIADBMap(BaseMap):
 
         meta, arrays = load_model(path, "GridIADBMap")
         try:
-            obj = cls(bins=meta["bins_arg"], n_steps=int(meta["n_steps"]), n_pairs=meta["n_pairs_arg"],
-                      bandwidth=meta["bandwidth_arg"], bounds=arrays.get("bounds_arg"),
-                      coupling=meta["coupling"], ot_block=int(meta["ot_block"]),
-                      method=meta.get("method_arg"))
+            if "params" in meta:
+                obj, settings = cls(**meta["params"]), meta["settings"]
+            else:  # files written before the map protocol: one key per hyperparameter
+                obj = cls(bins=meta["bins_arg"], n_steps=int(meta["n_steps"]), n_pairs=meta["n_pairs_arg"],
+                          bandwidth=meta["bandwidth_arg"], box=arrays.get("bounds_arg"),
+                          coupling=meta["coupling"], ot_block=int(meta["ot_block"]),
+                          method=meta.get("method_arg"))
+                settings = meta["fitted"]
             d = int(meta["d"])
             fields = arrays["fields"]
             # files written before Heun steps existed hold Euler fields (and no "method")
-            method = check_choice(meta["fitted"].get("method", "euler"), "method", METHODS)
+            method = check_choice(settings.get("method", "euler"), "method", METHODS)
             n_fields = obj.n_steps + (method == "heun")
             if d not in GRID_DEFAULTS or fields.ndim != d + 2 or fields.shape[0] != n_fields \
                     or fields.shape[-1] != d or arrays["alphas"].shape != (obj.n_steps + 1,) \
@@ -348,16 +353,16 @@ class GridIADBMap(BaseMap):
         obj._lo, obj._step = arrays["lo"].astype(float), arrays["step"].astype(float)
         obj._alphas = arrays["alphas"].astype(float)
         obj._fields = fields
-        obj._fitted = {**meta["fitted"], "method": method}
+        obj.settings_ = {**settings, "method": method}
         obj._method = method
         walls = arrays.get("walls")  # absent in files written before walls existed
-        obj.walls = np.zeros((d, 2), bool) if walls is None or walls.shape != (d, 2) else walls.astype(bool)
+        obj.walls_ = np.zeros((d, 2), bool) if walls is None or walls.shape != (d, 2) else walls.astype(bool)
         return obj
 
     def __repr__(self):
         if not self.is_fitted:
             return "GridIADBMap(not fitted)"
-        f = self._fitted
+        f = self.settings_
         return (f"GridIADBMap(d={self.d}, bins={f['bins']}, n_steps={self.n_steps}, n_pairs={f['n_pairs']}, "
                 f"bandwidth={f['bandwidth']}, coupling={self.coupling!r}, method={self._method!r})")
 
