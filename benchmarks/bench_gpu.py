@@ -79,9 +79,9 @@ def bench_config(device, width, depth, n_points, n_steps, fit_iters, repeats, ba
     d = 2
     source = Gaussian([0.0, 0.0], np.eye(d))
     target = GaussianMixture([[-2.0, 0.0], [2.0, 1.0]], [0.3, 0.5])
-    m = IADBMap(width=width, depth=depth, device=device)
     batch = 2048
-    t_fit = timed(lambda: m.fit(source, target, n_iters=fit_iters, batch_size=batch, rng=0, progress=False),
+    m = IADBMap(width=width, depth=depth, device=device, n_iters=fit_iters, batch_size=batch)
+    t_fit = timed(lambda: m.fit(source, target, rng=0, progress=False),
                   device, 1)
     x = torch.randn(n_points, d, device=device, generator=torch.Generator(device=device).manual_seed(1))
     chunk = n_points

@@ -24,7 +24,7 @@ import numpy as np, torch
 from iadb_graphics.densities import Uniform, toy2d
 from iadb_graphics.maps.iadb import IADBMap
 threads, n, repeats, policy = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-m = IADBMap(train_threads=1).fit(Uniform(), toy2d("moons"), n_iters=20, rng=0, progress=False)
+m = IADBMap(train_threads=1, n_iters=20).fit(Uniform(), toy2d("moons"), rng=0, progress=False)
 x = np.random.default_rng(1).random((n, 2))
 if threads > 0:  # a fixed count: bypass the library's choice
     import iadb_graphics.maps.iadb as iadb

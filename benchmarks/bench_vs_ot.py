@@ -169,9 +169,8 @@ def methods(args):
                          lambda m, x: m.transform(x), lambda m, x: m.trajectory(x), False)
     if IADBMap is not None:
         for name, coupling in (("MLP IADB", "independent"), ("MLP IADB + OT", "ot")):
-            out[name] = (lambda c=coupling: IADBMap(coupling=c),
-                         lambda m, a, b, r: m.fit(a, b, n_iters=args.mlp_iters, batch_size=args.mlp_batch,
-                                                  rng=r),
+            out[name] = (lambda c=coupling: IADBMap(coupling=c, n_iters=args.mlp_iters, batch_size=args.mlp_batch),
+                         lambda m, a, b, r: m.fit(a, b, rng=r),
                          lambda m, x: m.transform(x, n_steps=args.mlp_steps),
                          lambda m, x: m.trajectory(x, n_steps=args.mlp_steps), True)
     return out

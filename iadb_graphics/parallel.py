@@ -82,8 +82,9 @@ def map_points(points, map, *, inverse=False, return_log_det=False, **options):
         map._check_fitted()
     params = inspect.signature(fn).parameters
     takes_kwargs = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
-    if return_log_det and "return_log_det" not in params and not takes_kwargs:
-        raise ValueError(f"{type(map).__name__}.{method} has no return_log_det option")
+    has_log_det = getattr(map, "has_log_det", "return_log_det" in params or takes_kwargs)
+    if return_log_det and not has_log_det:
+        raise ValueError(f"{type(map).__name__}.{method} has no exact log-determinant (return_log_det)")
     if "progress" in params and "progress" not in options:
         options = {**options, "progress": False}  # one bar per block would be noise
     if not _is_dask_array(points):

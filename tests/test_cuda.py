@@ -17,7 +17,7 @@ TGT = Gaussian((2.0, -1.0), [[0.4, -0.1], [-0.1, 0.3]])
 @pytest.fixture(scope="module")
 def cuda_map():
     """A Gaussian → Gaussian map trained on the GPU."""
-    return IADBMap(**SMALL, device="cuda").fit(SRC, TGT, n_iters=1500, batch_size=512, rng=0, progress=False)
+    return IADBMap(**SMALL, device="cuda", n_iters=1500, batch_size=512).fit(SRC, TGT, rng=0, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +29,8 @@ def cpu_twin(cuda_map, tmp_path_factory):
 
 
 def test_weights_live_on_the_gpu(cuda_map, cpu_twin):
-    assert all(p.device.type == "cuda" for p in cuda_map.net.parameters())
-    assert all(p.device.type == "cpu" for p in cpu_twin.net.parameters())
+    assert all(p.device.type == "cuda" for p in cuda_map.net_.parameters())
+    assert all(p.device.type == "cpu" for p in cpu_twin.net_.parameters())
 
 
 def test_gpu_fit_learns_the_gaussian_moments(cuda_map):
@@ -96,10 +96,10 @@ def test_gpu_trajectory_ends_at_the_transform(cuda_map, rng):
 
 def test_gpu_ot_coupling_and_reflow(rng):
     pytest.importorskip("ot")
-    m = IADBMap(**SMALL, coupling="ot", device="cuda").fit(SRC, TGT, n_iters=300, batch_size=512, rng=0,
-                                                           progress=False)
+    m = IADBMap(**SMALL, coupling="ot", device="cuda", n_iters=300, batch_size=512).fit(SRC, TGT, rng=0,
+                                                                                         progress=False)
     r = m.reflow(SRC, n_pairs=4000, n_iters=300, batch_size=512, n_steps=32, rng=0, progress=False)
-    assert all(p.device.type == "cuda" for p in r.net.parameters())
+    assert all(p.device.type == "cuda" for p in r.net_.parameters())
     x = rng.normal(size=(500, 2))
     for mm in (m, r):
         y = mm.transform(x, n_steps=16)

@@ -18,17 +18,17 @@ def gauss_map():
     """A 2D Gaussian → Gaussian map, trained briefly (shared by the property tests)."""
     src = Gaussian((0.0, 0.0), [[1.0, 0.3], [0.3, 0.5]])
     tgt = Gaussian((2.0, -1.0), [[0.4, -0.1], [-0.1, 0.3]])
-    m = IADBMap(**SMALL).fit(src, tgt, n_iters=1500, batch_size=512, rng=0)
+    m = IADBMap(**SMALL, n_iters=1500, batch_size=512).fit(src, tgt, rng=0)
     return m, src, tgt
 
 
 def _constant_velocity_map(c):
     """An IADBMap whose network outputs the constant velocity ``c`` (in data units)."""
-    m = IADBMap(**SMALL).fit(np.zeros((4, 2)), np.ones((4, 2)), n_iters=1, rng=0)
-    last = [mod for mod in m.net.body if isinstance(mod, torch.nn.Linear)][-1]
+    m = IADBMap(**SMALL, n_iters=1).fit(np.zeros((4, 2)), np.ones((4, 2)), rng=0)
+    last = [mod for mod in m.net_.body if isinstance(mod, torch.nn.Linear)][-1]
     with torch.no_grad():
         last.weight.zero_()
-        last.bias.copy_(torch.as_tensor(np.asarray(c) / m.scale))
+        last.bias.copy_(torch.as_tensor(np.asarray(c) / m.scale_))
     return m
 
 
@@ -46,8 +46,8 @@ def test_folded_layers_equal_the_network(gauss_map, rng):
     m = gauss_map[0]
     z = torch.as_tensor(rng.normal(size=(64, 2)), dtype=torch.float32)
     for a in (0.0, 0.37, 1.0):
-        full = m.net(z, torch.full((64,), a))
-        folded = run_layers(m.net, fixed_alpha_layers(m.net, a, 2), z, inplace=False)
+        full = m.net_(z, torch.full((64,), a))
+        folded = run_layers(m.net_, fixed_alpha_layers(m.net_, a, 2), z, inplace=False)
         torch.testing.assert_close(folded, full, rtol=1e-5, atol=1e-5)
 
 
@@ -72,10 +72,10 @@ def test_log_det_equals_autograd_of_the_whole_discrete_map(gauss_map, rng):
     alphas = alpha_schedule(8)
 
     def whole_map(x):  # the discrete Euler map in data units, written out for autograd
-        z = (x - torch.as_tensor(m.center, dtype=torch.float32)) / m.scale
+        z = (x - torch.as_tensor(m.center_, dtype=torch.float32)) / m.scale_
         for a, b in zip(alphas[:-1], alphas[1:]):
-            z = z + (b - a) * m.net(z[None], torch.full((1,), float(a)))[0]
-        return z * m.scale
+            z = z + (b - a) * m.net_(z[None], torch.full((1,), float(a)))[0]
+        return z * m.scale_
 
     x = rng.normal(size=(6, 2))
     _, ld = m.transform(x, n_steps=8, return_log_det=True)
@@ -108,7 +108,7 @@ def test_learned_1d_map_is_close_to_the_quantile_map():
 
     src = Gaussian((0.0,), 1.0)
     tgt = GaussianMixture([[-2.0], [2.0]], [0.25, 0.25], [0.3, 0.7])
-    m = IADBMap(**SMALL).fit(src, tgt, n_iters=2500, batch_size=512, rng=3)
+    m = IADBMap(**SMALL, n_iters=2500, batch_size=512).fit(src, tgt, rng=3)
     x = np.linspace(-2, 2, 41)[:, None]
     grid = np.linspace(-5, 5, 20001)
     cdf = 0.3 * stats.norm.cdf(grid, -2, 0.5) + 0.7 * stats.norm.cdf(grid, 2, 0.5)
@@ -119,7 +119,7 @@ def test_learned_1d_map_is_close_to_the_quantile_map():
 
 def test_endpoints_parametrization_learns_the_translation():
     src, tgt = Gaussian((0.0, 0.0), 0.2), Gaussian((3.0, 1.0), 0.2)
-    m = IADBMap(parametrization="endpoints", **SMALL).fit(src, tgt, n_iters=1500, batch_size=512, rng=0)
+    m = IADBMap(parametrization="endpoints", **SMALL, n_iters=1500, batch_size=512).fit(src, tgt, rng=0)
     x = src.sample(2000, rng=1)
     np.testing.assert_allclose(m.transform(x, n_steps=32).mean(0), [3.0, 1.0], atol=0.08)
     with pytest.raises(ValueError, match="heun"):
@@ -132,7 +132,7 @@ def test_ot_coupling_straightens_paths():
     x = src.sample(1000, rng=5)
     energies = {}
     for coupling in ("independent", "ot"):
-        m = IADBMap(coupling=coupling, ot_block=128, **SMALL).fit(src, tgt, n_iters=1000, batch_size=256, rng=1)
+        m = IADBMap(coupling=coupling, ot_block=128, **SMALL, n_iters=1000, batch_size=256).fit(src, tgt, rng=1)
         path = m.trajectory(x, n_steps=32)
         energy = np.mean(np.sum(np.diff(path, axis=0) ** 2, axis=2).sum(0) * 32)
         chord = np.mean(np.sum((path[-1] - path[0]) ** 2, axis=1))
@@ -153,9 +153,9 @@ def test_reflow_needs_fewer_steps(gauss_map):
 def test_same_rng_same_result_different_rng_different():
     src, tgt = Uniform(), Gaussian()
     x = src.sample(100, rng=0)
-    a = IADBMap(**SMALL).fit(src, tgt, n_iters=30, rng=7).transform(x, n_steps=4)
-    b = IADBMap(**SMALL).fit(src, tgt, n_iters=30, rng=7).transform(x, n_steps=4)
-    c = IADBMap(**SMALL).fit(src, tgt, n_iters=30, rng=8).transform(x, n_steps=4)
+    a = IADBMap(**SMALL, n_iters=30).fit(src, tgt, rng=7).transform(x, n_steps=4)
+    b = IADBMap(**SMALL, n_iters=30).fit(src, tgt, rng=7).transform(x, n_steps=4)
+    c = IADBMap(**SMALL, n_iters=30).fit(src, tgt, rng=8).transform(x, n_steps=4)
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
 
@@ -245,11 +245,11 @@ def test_bad_input(gauss_map):
     with pytest.raises(ValueError, match="NaN"):
         m.transform(torch.tensor([[np.inf, 0.0]]))
     with pytest.raises(ValueError, match="source has dimension d=2 but target has d=3"):
-        IADBMap().fit(Uniform(), Gaussian((0, 0, 0)), n_iters=1)
+        IADBMap(n_iters=1).fit(Uniform(), Gaussian((0, 0, 0)))
     with pytest.raises(ValueError, match="coupling must be one of"):
         IADBMap(coupling="sinkhorn")
     with pytest.raises(ValueError, match="n_iters must be >= 1"):
-        IADBMap().fit(Uniform(), Uniform(), n_iters=0)
+        IADBMap(n_iters=0).fit(Uniform(), Uniform())
     with pytest.raises(TypeError, match="source must be a Density"):
         IADBMap().fit("moons", Uniform())
 
@@ -274,8 +274,8 @@ def test_walls_keep_an_image_target_inside_with_exact_log_det(tmp_path, rng):
     img = np.full((16, 16), 0.1)
     img[:, :2] = img[:, -2:] = img[:2] = img[-2:] = 1.0  # bright border: the flow pushes at the walls
     src, tgt = Uniform(), ImageDensity(img)
-    m = IADBMap(**SMALL).fit(src, tgt, n_iters=150, batch_size=256, rng=0)
-    np.testing.assert_array_equal(m.wall_box, [[0, 1], [0, 1]])
+    m = IADBMap(**SMALL, n_iters=150, batch_size=256).fit(src, tgt, rng=0)
+    np.testing.assert_array_equal(m.wall_box_, [[0, 1], [0, 1]])
     x = src.sample(4000, rng=rng)
     y = m.transform(x, n_steps=32)
     assert np.all((y > 0) & (y < 1))
@@ -289,9 +289,9 @@ def test_walls_keep_an_image_target_inside_with_exact_log_det(tmp_path, rng):
     path = tmp_path / "walls.npz"
     m.save(path)
     back = IADBMap.load(path)
-    np.testing.assert_array_equal(back.wall_box, m.wall_box)
+    np.testing.assert_array_equal(back.wall_box_, m.wall_box_)
     np.testing.assert_allclose(back.transform(x[:50], n_steps=8), m.transform(x[:50], n_steps=8), atol=1e-6)
-    free = IADBMap(**SMALL, walls=False).fit(src, tgt, n_iters=5, batch_size=64, rng=0)
-    assert np.all(np.isinf(free.wall_box))
+    free = IADBMap(**SMALL, walls=False, n_iters=5, batch_size=64).fit(src, tgt, rng=0)
+    assert np.all(np.isinf(free.wall_box_))
     with pytest.raises(TypeError, match="walls"):
         IADBMap(walls="yes")

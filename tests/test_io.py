@@ -189,7 +189,7 @@ def saved_mlp(tmp_path_factory):
     from iadb_graphics.maps.iadb import IADBMap
 
     path = tmp_path_factory.mktemp("model") / "m.npz"
-    IADBMap(width=8, depth=1).fit(Uniform(), toy2d("moons"), n_iters=3, rng=0, progress=False).save(path)
+    IADBMap(width=8, depth=1, n_iters=3).fit(Uniform(), toy2d("moons"), rng=0, progress=False).save(path)
     return path
 
 

@@ -17,7 +17,7 @@ from iadb_graphics.densities import Gaussian
 from iadb_graphics.maps.base import BaseMap, NotFittedError
 from iadb_graphics.densities import ImageDensity
 from iadb_graphics.transport import EMDMap, LinearGaussianMap, QuantileMap, SinkhornMap, SlicedOTMap
-from iadb_graphics import GridIADBMap
+from iadb_graphics import GridIADBMap, IADBMap
 from iadb_graphics.warps import ContinuousCDFWarp, HierarchicalWarp, InverseCDFWarp, MeshWarp
 
 
@@ -72,6 +72,8 @@ CASES = [
          _IMAGE, round_trip_atol=1e-9, fd_step=1e-7, log_det_rtol=1e-5),
     Case("GridIADBMap", lambda: GridIADBMap(bins=32, n_pairs=4096, n_steps=8), Uniform(),
          Gaussian([0.5, 0.5], 0.03), round_trip_atol=1e-7, log_det_rtol=1e-3, inside=_central),
+    Case("IADBMap", lambda: IADBMap(width=16, depth=2, x_features=8, n_iters=30, batch_size=128), Uniform(),
+         Gaussian([0.5, 0.5], 0.05), round_trip_atol=1e-4, log_det_rtol=2e-2, fd_step=1e-3, inside=_central),
     Case("ReinhardMap", lambda: ReinhardMap(n_samples=500), Uniform((0, 0, 0), (1, 1, 1)), Gaussian([0.5, 0.4, 0.6], 0.01),
          d=3, round_trip_atol=1e-10),
 ]

@@ -19,6 +19,7 @@ from iadb_graphics.color import apply_lut, transfer  # noqa: E402
 from iadb_graphics.io import read_image, write_image  # noqa: E402
 from iadb_graphics.color.batch import batch_lut, transfer_many  # noqa: E402
 from iadb_graphics.parallel import map_points  # noqa: E402
+from iadb_graphics.transport import SlicedOTMap  # noqa: E402
 
 FAST_GRID = {"bins": 16, "n_pairs": 4096, "n_steps": 8}  # a small colour grid map: fit in ~0.1 s
 N_IMAGES = 20
@@ -82,8 +83,8 @@ def test_map_points_grid_bit_for_bit(client, grid_map):
 
 
 def test_map_points_mlp_bit_for_bit(client):
-    m = IADBMap(width=16, depth=2, x_features=8).fit(
-        Gaussian([0.0, 0.0], np.eye(2)), Gaussian([1.0, 1.0], 0.5 * np.eye(2)), n_iters=20, batch_size=128, rng=3)
+    m = IADBMap(width=16, depth=2, x_features=8, n_iters=20, batch_size=128).fit(
+        Gaussian([0.0, 0.0], np.eye(2)), Gaussian([1.0, 1.0], 0.5 * np.eye(2)), rng=3)
     x = np.random.default_rng(4).normal(size=(3000, 2))
     lazy_y, lazy_ld = map_points(da.from_array(x, chunks=(700, 2)), m, return_log_det=True, n_steps=8)
     y, ld = dask.compute(lazy_y, lazy_ld)
@@ -102,8 +103,9 @@ def test_map_points_inputs(grid_map):
         map_points(da.zeros((10, 3), chunks=5), grid_map)
     with pytest.raises(ValueError, match="shape"):
         map_points(da.zeros(10, chunks=5), grid_map)
+    sliced = SlicedOTMap(n_iters=2).fit(x, x + 1.0, rng=0)
     with pytest.raises(ValueError, match="return_log_det"):
-        map_points(da.zeros((10, 2), chunks=5), grid_map, inverse=True, return_log_det=True)
+        map_points(da.zeros((10, 2), chunks=5), sliced, inverse=True, return_log_det=True)
     with pytest.raises(Exception, match="not fitted"):
         map_points(da.zeros((10, 2), chunks=5), GridIADBMap())
 

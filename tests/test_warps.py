@@ -462,7 +462,7 @@ def test_warp_with_the_mlp_map(rng):
     from iadb_graphics.densities import Uniform
 
     dens = ImageDensity(np.array([[1.0, 3.0], [2.0, 0.5]]))
-    m = iadb.IADBMap(width=16, depth=2).fit(Uniform(), dens, n_iters=30, batch_size=128, rng=0)
+    m = iadb.IADBMap(width=16, depth=2, n_iters=30, batch_size=128).fit(Uniform(), dens, rng=0)
     u = rng.random((64, 2))
     y, pdf = warp(u, m, n_steps=8)
     y_ref, log_det = m.transform(u, n_steps=8, return_log_det=True)

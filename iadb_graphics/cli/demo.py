@@ -29,10 +29,10 @@ def _make_map(method, quick, device):
     if method == "mlp":
         from ..maps.iadb import IADBMap
 
-        return IADBMap(device=device), {"n_iters": 1500 if quick else None}
+        return IADBMap(device=device, **({"n_iters": 1500} if quick else {}))
     from ..maps.grid import GridIADBMap
 
-    return GridIADBMap(), {}
+    return GridIADBMap()
 
 
 #: The files ``run_demo`` writes into its folder.
@@ -92,10 +92,10 @@ def _fit_and_write(outputs, out_dir, methods, quick, seed, n, progress, echo, de
         floor = iid_floor(target, n, rng=rng)
         panels = [("source", x0), ("target", x1)]
         for method in methods:
-            m, fit_kwargs = _make_map(method, quick, device)
+            m = _make_map(method, quick, device)
             echo(f"fitting {method} on {pair_name} ...")
             t0 = time.perf_counter()
-            m.fit(source, target, rng=rng, progress=progress, **fit_kwargs)
+            m.fit(source, target, rng=rng, progress=progress)
             fit_s = time.perf_counter() - t0
             t0 = time.perf_counter()
             y = m.transform(x0)

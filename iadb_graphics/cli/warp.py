@@ -75,8 +75,8 @@ def check_arguments(args) -> None:
         at_least(flag, value, minimum)
     if not args.gamma > 0 or args.gamma == float("inf"):
         raise UsageError(f"--gamma must be a finite number > 0, got {args.gamma}")
-    if args.iters is not None and args.method not in ("mlp", "grid", "mesh"):
-        raise UsageError(f"--iters is only used by the fitted methods (mlp, grid, mesh), got --method {args.method}")
+    if args.iters is not None and args.method != "mlp":
+        raise UsageError(f"--iters is only used by --method mlp (training iterations), got --method {args.method}")
     if args.device is not None and args.method != "mlp":
         raise UsageError(f"--device is only used with --method mlp, got --method {args.method}")
     if args.allow_foldovers and args.method != "mesh":
@@ -108,15 +108,13 @@ def _input_points(args, rng):
 def _make_warp(args, density, rng):
     from ..warps import DEFAULT_WARP_METHOD, make_warp
 
-    fit_kwargs = {} if args.iters is None else {"n_iters": args.iters}
-    map_kwargs = {}
+    map_kwargs = {} if args.iters is None else {"n_iters": args.iters}
     if args.device is not None:
         from .._validation import check_device
 
         map_kwargs["device"] = check_device(args.device, "--device")
     try:
-        return make_warp(args.method, density, resolution=args.resolution, rng=rng, fit_kwargs=fit_kwargs,
-                         map_kwargs=map_kwargs, allow_foldovers=args.allow_foldovers)
+        return make_warp(args.method, density, resolution=args.resolution, rng=rng, map_kwargs=map_kwargs, allow_foldovers=args.allow_foldovers)
     except (ValueError, RuntimeError) as exc:
         lines = str(exc).strip().splitlines() or [type(exc).__name__]
         raise UsageError(f"--method {args.method} failed on --target {args.target!r}: {lines[0]}"

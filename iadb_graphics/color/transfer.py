@@ -187,7 +187,7 @@ def fit_map(source, palette_image, *, method: str = "grid", space: str = "lab", 
     rng : None | int | Generator
     **options
         Passed to the method's map constructor (e.g. ``bins=48`` for ``grid``); for ``mlp``,
-        ``n_iters`` (default :data:`MLP_DEFAULT_ITERS`), ``batch_size`` and ``lr`` go to ``fit``.
+        ``n_iters`` (default :data:`MLP_DEFAULT_ITERS`), ``batch_size`` and ``lr`` go to the ``IADBMap`` constructor.
 
     Returns
     -------
@@ -201,20 +201,18 @@ def fit_map(source, palette_image, *, method: str = "grid", space: str = "lab", 
     check_image(source, "source", min_size=2)
     if isinstance(palette_image, np.ndarray):
         check_image(palette_image, "palette_image", min_size=2)
-    fit_kw = {}
-    if method == "mlp":  # training settings go to fit, the rest to the constructor
-        fit_kw = {"n_iters": MLP_DEFAULT_ITERS}
-        fit_kw.update({k: options.pop(k) for k in ("n_iters", "batch_size", "lr") if k in options})
+    if method == "mlp":
+        options.setdefault("n_iters", MLP_DEFAULT_ITERS)
     if luma_weight is None:
         luma_weight = GRID_LUMA_WEIGHT if method == "grid" else 1.0
     luma_weight = check_float(luma_weight, "luma_weight", minimum=0.0, strict_min=True)
     scale = _working_scale(space, luma_weight)
     xs = _colour_samples(source, "source", space, n, rng, scale)
     xt = _colour_samples(palette_image, "palette_image", space, n, rng, scale)
-    if method == "grid" and options.get("bounds") is None:
-        options["bounds"] = _padded_box(xs, xt)
+    if method == "grid" and options.get("box") is None:
+        options["box"] = _padded_box(xs, xt)
     inner = make_map(method, **options)
-    inner.fit(xs, xt, rng=rng, progress=progress, **fit_kw)
+    inner.fit(xs, xt, rng=rng, progress=progress)
     return ColorMap(inner, space, method, luma_weight)
 
 

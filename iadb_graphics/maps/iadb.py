@@ -45,10 +45,9 @@ def _ot_pair(x0, x1, block):
 
 
 def _training_settings(n_iters, batch_size, lr):
-    """The defaults of :meth:`IADBMap.fit` filled in and checked: ``(n_iters, batch_size, lr)``."""
-    return (check_int(6000 if n_iters is None else n_iters, "n_iters", minimum=1),
-            check_int(2048 if batch_size is None else batch_size, "batch_size", minimum=2),
-            check_float(2e-3 if lr is None else lr, "lr", minimum=0.0, strict_min=True))
+    """Training settings checked: ``(n_iters, batch_size, lr)``."""
+    return (check_int(n_iters, "n_iters", minimum=1), check_int(batch_size, "batch_size", minimum=2),
+            check_float(lr, "lr", minimum=0.0, strict_min=True))
 
 
 _FAR = 1e30  # the position of an absent wall in normalised space (float32-safe)
@@ -125,6 +124,9 @@ class IADBMap(BaseMap):
         1/128 of the box, so no point crosses it and the step stays a smooth bijection of the box
         whose log-det is exact.
         Without it a few samples land where such a target's density is zero (infinite KL).
+    n_iters, batch_size, lr : int, int, float
+        Training: ``n_iters`` Adam steps (default 6000) on batches of ``batch_size`` pairs (2048),
+        learning rate ``lr`` (2e-3) with cosine decay.
     train_threads : int or None
         CPU threads torch uses while training (restored afterwards). Training batches are small,
         so one thread is as fast as two on an idle machine and many times faster on a loaded one
@@ -138,18 +140,22 @@ class IADBMap(BaseMap):
         Dimension, set by ``fit``.
     bounds : (d, 2) ndarray
         Box covering source and target samples seen in ``fit``.
-    wall_box : (d, 2) ndarray
+    wall_box_ : (d, 2) ndarray
         The faces that are walls (``-inf`` / ``+inf`` where a face is not one); all infinite
         when ``walls=False``.
-    center, scale : internal normalisation ``z = (x − center) / scale`` (isotropic, so that the
+    center_, scale_ : internal normalisation ``z = (x − center) / scale`` (isotropic, so that the
         geometry, and hence transport costs, are preserved).
-    loss_history : list of float
+    loss_history_ : list of float
         Training loss every 50 iterations.
     """
 
+    has_log_det = True
+    can_save = True
+
     def __init__(self, *, width=64, depth=3, n_frequencies=4, x_features=32, parametrization="velocity",
                  coupling="independent", ot_block=256, ema_decay=0.999, device=None, train_threads=1,
-                 walls=True):
+                 walls=True, n_iters=6000, batch_size=2048, lr=2e-3):
+        self.n_iters, self.batch_size, self.lr = _training_settings(n_iters, batch_size, lr)
         self.width = check_int(width, "width", minimum=1)
         self.depth = check_int(depth, "depth", minimum=1)
         self.n_frequencies = check_int(n_frequencies, "n_frequencies", minimum=0)
@@ -163,16 +169,16 @@ class IADBMap(BaseMap):
         if not isinstance(walls, (bool, np.bool_)):
             raise TypeError(f"walls must be True or False, got {walls!r}")
         self.walls = bool(walls)
-        self.net = None
-        self.d = None
-        self.loss_history = []
+        self.net_ = None
+        self.loss_history_ = []
 
     def _hyperparameters(self) -> dict:
         """The constructor settings (JSON-serialisable), for :meth:`save` and :meth:`reflow`."""
         return {"width": self.width, "depth": self.depth, "n_frequencies": self.n_frequencies,
                 "x_features": self.x_features, "parametrization": self.parametrization,
                 "coupling": self.coupling, "ot_block": self.ot_block, "ema_decay": self.ema_decay,
-                "train_threads": self.train_threads, "walls": self.walls}
+                "train_threads": self.train_threads, "walls": self.walls, "n_iters": self.n_iters,
+                "batch_size": self.batch_size, "lr": self.lr}
 
     # ------------------------------------------------------------------ training
     def _build(self, d):
@@ -180,31 +186,31 @@ class IADBMap(BaseMap):
         return BlendingMLP(d, d_out, width=self.width, depth=self.depth, n_frequencies=self.n_frequencies,
                            x_features=self.x_features).to(self.device)
 
-    def fit(self, source, target, *, n_iters=None, batch_size=None, lr=None, rng=None, progress=None):
-        """Train on pairs drawn from ``source`` and ``target`` (densities or (n, d) arrays).
+    def fit(self, source, target, *, rng=None, progress=None):
+        """Train on pairs drawn from ``source`` and ``target`` (densities or (n, d) arrays, resampled).
 
-        Defaults: ``n_iters=6000``, ``batch_size=2048``, ``lr=2e-3`` with cosine decay (Adam).
+        ``n_iters`` Adam steps on batches of ``batch_size`` pairs, learning rate ``lr`` with cosine
+        decay (the constructor's settings).
         """
         source = as_density(source, "source")
         target = as_density(target, "target")
         self._check_fit_dims(source, target)
         rng = as_generator(rng)
-        n_iters, batch_size, lr = _training_settings(n_iters, batch_size, lr)
 
         d = source.d
         s0 = source.sample(_NORM_SAMPLES, rng=rng)
         s1 = target.sample(_NORM_SAMPLES, rng=rng)
         both = np.concatenate([s0, s1])
-        self.center = both.mean(axis=0)
-        self.scale = float(np.sqrt(np.mean(np.var(both, axis=0)))) or 1.0
+        self.center_ = both.mean(axis=0)
+        self.scale_ = float(np.sqrt(np.mean(np.var(both, axis=0)))) or 1.0
         self.bounds = np.stack([both.min(0), both.max(0)], axis=1)
-        self.wall_box = _wall_box(source, target, s0, s1) if self.walls else _no_walls(d)
+        self.wall_box_ = _wall_box(source, target, s0, s1) if self.walls else _no_walls(d)
 
         def draw(n):
             x0, x1 = source.sample(n, rng=rng), target.sample(n, rng=rng)
             return x0, x1
 
-        self._train(draw, d, n_iters, batch_size, lr, rng, progress)
+        self._train(draw, d, self.n_iters, self.batch_size, self.lr, rng, progress)
         return self
 
     def _train(self, *args):
@@ -220,13 +226,13 @@ class IADBMap(BaseMap):
         torch_gen = torch.Generator().manual_seed(int(rng.integers(2 ** 62)))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(torch.randint(2 ** 62, (1,), generator=torch_gen)))
-            self.net = self._build(d)
+            self.net_ = self._build(d)
         self.d = d
-        params = list(self.net.parameters())
+        params = list(self.net_.parameters())
         ema = [p.detach().clone() for p in params]  # exponential moving average of the weights
         opt = torch.optim.Adam(params, lr=lr)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 0.5 * (1 + np.cos(np.pi * i / n_iters)))
-        self.loss_history = []
+        self.loss_history_ = []
         running = 0.0
         with progress_bar(n_iters, desc="IADB fit", progress=progress) as bar:
             for it in range(n_iters):
@@ -238,7 +244,7 @@ class IADBMap(BaseMap):
                 z1 = self._to_model(x1)
                 a = torch.as_tensor(alpha, dtype=torch.float32, device=self.device)
                 za = blend(z0, z1, a)
-                loss = torch.mean((self.net(za, a) - training_target(z0, z1, self.parametrization)) ** 2)
+                loss = torch.mean((self.net_(za, a) - training_target(z0, z1, self.parametrization)) ** 2)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -249,20 +255,21 @@ class IADBMap(BaseMap):
                 running = running + loss.detach()  # summed on the device: no host sync per iteration
                 if (it + 1) % 50 == 0 or it + 1 == n_iters:
                     mean_loss = float(running) / ((it % 50) + 1)
-                    self.loss_history.append(mean_loss)
+                    self.loss_history_.append(mean_loss)
                     bar.set_postfix(loss=f"{mean_loss:.4f}")
                     running = 0.0
                 bar.update(1)
         with torch.no_grad():
             for p, e in zip(params, ema):
                 p.copy_(e)
-        self.net.eval()
+        self.net_.eval()
 
     def reflow(self, source, *, n_pairs=20000, n_iters=None, batch_size=None, lr=None, n_steps=128,
                rng=None, progress=None):
         """A new map trained on the pairs ``(x, T(x))`` of this one (rectified flow's "reflow").
 
-        Its paths are straighter, so fewer Euler steps reach the same accuracy.
+        Its paths are straighter, so fewer Euler steps reach the same accuracy. ``n_iters``,
+        ``batch_size`` and ``lr`` default to this map's; the new map carries the ones used.
         """
         self._check_fitted()
         source = as_density(source, "source")
@@ -270,10 +277,13 @@ class IADBMap(BaseMap):
         n_pairs = check_int(n_pairs, "n_pairs", minimum=2)
         x0 = source.sample(n_pairs, rng=rng)
         x1 = self.transform(x0, n_steps=n_steps)
-        new = IADBMap(**{**self._hyperparameters(), "coupling": "independent"}, device=self.device)
-        new.center, new.scale, new.bounds = self.center, self.scale, self.bounds
-        new.wall_box = self.wall_box if new.walls else _no_walls(self.d)
-        n_iters, batch_size, lr = _training_settings(n_iters, batch_size, lr)
+        settings = {"n_iters": self.n_iters if n_iters is None else n_iters,
+                    "batch_size": self.batch_size if batch_size is None else batch_size,
+                    "lr": self.lr if lr is None else lr}
+        new = IADBMap(**{**self._hyperparameters(), **settings, "coupling": "independent"}, device=self.device)
+        new.center_, new.scale_, new.bounds = self.center_, self.scale_, self.bounds
+        new.wall_box_ = self.wall_box_ if new.walls else _no_walls(self.d)
+        n_iters, batch_size, lr = new.n_iters, new.batch_size, new.lr
 
         def draw(n):
             idx = rng.integers(0, n_pairs, n)
@@ -284,7 +294,7 @@ class IADBMap(BaseMap):
 
     # ------------------------------------------------------------------ evaluation
     def _to_model(self, x):
-        return torch.as_tensor((x - self.center) / self.scale, dtype=torch.float32, device=self.device)
+        return torch.as_tensor((x - self.center_) / self.scale_, dtype=torch.float32, device=self.device)
 
     def _velocity_fn(self):
         """Velocity ``(z, a, b, need_jac)`` in normalised space, for :func:`blending.integrate`.
@@ -292,10 +302,10 @@ class IADBMap(BaseMap):
         With walls, the velocity of the step from ``a`` to ``b`` is the wall-limited displacement
         divided by ``b − a`` (see :func:`_limit_at_walls`), so ``z + (b − a) v`` never crosses a wall."""
         d, endpoints = self.d, self.parametrization == "endpoints"
-        box = getattr(self, "wall_box", None)
+        box = getattr(self, "wall_box_", None)
         limited = box is not None and bool(np.isfinite(box).any())
         if limited:
-            zbox = (box - self.center[:, None]) / self.scale
+            zbox = (box - self.center_[:, None]) / self.scale_
             zlo = torch.as_tensor(np.where(np.isfinite(zbox[:, 0]), zbox[:, 0], -_FAR), dtype=torch.float64,
                                   device=self.device)
             zhi = torch.as_tensor(np.where(np.isfinite(zbox[:, 1]), zbox[:, 1], _FAR), dtype=torch.float64,
@@ -306,8 +316,8 @@ class IADBMap(BaseMap):
 
         def raw(z, a, inplace):
             if z.dtype != torch.float32:  # float64 positions (walls): the network itself runs in float32
-                return run_layers(self.net, fixed_alpha_layers(self.net, a, d), z.float(), inplace=inplace).to(z.dtype)
-            return run_layers(self.net, fixed_alpha_layers(self.net, a, d), z, inplace=inplace)
+                return run_layers(self.net_, fixed_alpha_layers(self.net_, a, d), z.float(), inplace=inplace).to(z.dtype)
+            return run_layers(self.net_, fixed_alpha_layers(self.net_, a, d), z, inplace=inplace)
 
         def to_velocity(out, z, a, b):
             if endpoints:
@@ -332,7 +342,7 @@ class IADBMap(BaseMap):
     def _position_dtype(self):
         """float64 positions when the map has walls (points may approach a wall closer than float32
         resolves, and must not land on it); float32 otherwise."""
-        box = getattr(self, "wall_box", None)
+        box = getattr(self, "wall_box_", None)
         return torch.float64 if box is not None and bool(np.isfinite(box).any()) else torch.float32
 
     def _chunk_size(self, chunk_size, log_det):
@@ -359,8 +369,8 @@ class IADBMap(BaseMap):
                 raise ValueError(f"x has shape {tuple(x.shape)} but the map was fitted in d={self.d}")
             if not bool(torch.isfinite(x).all()):
                 raise ValueError("x contains NaN or infinite values")
-            z_all = ((x.detach().to(self.device, torch.float64) - torch.as_tensor(self.center, device=self.device))
-                     / self.scale).to(torch.float32)
+            z_all = ((x.detach().to(self.device, torch.float64) - torch.as_tensor(self.center_, device=self.device))
+                     / self.scale_).to(torch.float32)
         else:
             x = as_points(x, "x", d=self.d)
             z_all = self._to_model(x)
@@ -384,11 +394,11 @@ class IADBMap(BaseMap):
                 bar.update(min(chunk_size, n - s))
         z = torch.cat(ys) if ys else z_all.clone()
         if is_t:
-            y = (z.to(torch.float64) * self.scale + torch.as_tensor(self.center, device=z.device))
+            y = (z.to(torch.float64) * self.scale_ + torch.as_tensor(self.center_, device=z.device))
             y = y.to(out_device, out_dtype)
             ld = (torch.cat(lds) if lds else torch.zeros(0)).to(out_device, out_dtype) if log_det else None
         else:
-            y = z.cpu().double().numpy() * self.scale + self.center
+            y = z.cpu().double().numpy() * self.scale_ + self.center_
             ld = (torch.cat(lds).cpu().double().numpy() if lds else np.zeros(0)) if log_det else None
         return (y, ld) if log_det else y
 
@@ -428,7 +438,7 @@ class IADBMap(BaseMap):
         velocity = self._velocity_fn()
 
         def record(step, z):
-            path.append(z.cpu().double().numpy() * self.scale + self.center)
+            path.append(z.cpu().double().numpy() * self.scale_ + self.center_)
 
         with torch.inference_mode(), torch_threads(evaluation_threads(self.device)):
             integrate(velocity, self._to_model(x).to(self._position_dtype()), alpha_schedule(n_steps), method=method,
@@ -439,10 +449,10 @@ class IADBMap(BaseMap):
     def save(self, path):
         """Write weights and settings to ``path`` (.npz, no pickle; atomic)."""
         self._check_fitted()
-        meta = {"hyperparameters": self._hyperparameters(), "d": self.d, "center": self.center.tolist(),
-                "scale": self.scale, "bounds": self.bounds.tolist(),
-                "wall_box": [[_json_float(v) for v in row] for row in self.wall_box]}
-        arrays = {k: v.detach().cpu().numpy() for k, v in self.net.state_dict().items()}
+        meta = {"hyperparameters": self._hyperparameters(), "d": self.d, "center": self.center_.tolist(),
+                "scale": self.scale_, "bounds": self.bounds.tolist(),
+                "wall_box": [[_json_float(v) for v in row] for row in self.wall_box_]}
+        arrays = {k: v.detach().cpu().numpy() for k, v in self.net_.state_dict().items()}
         save_model(path, "IADBMap", meta, arrays)
 
     @classmethod
@@ -452,17 +462,17 @@ class IADBMap(BaseMap):
         try:
             new = cls(**meta["hyperparameters"], device=device)
             d = check_int(meta["d"], "d", minimum=1)
-            new.center = np.asarray(meta["center"], dtype=float).reshape(d)
-            new.scale = check_float(meta["scale"], "scale", minimum=0.0, strict_min=True)
+            new.center_ = np.asarray(meta["center"], dtype=float).reshape(d)
+            new.scale_ = check_float(meta["scale"], "scale", minimum=0.0, strict_min=True)
             new.bounds = np.asarray(meta["bounds"], dtype=float).reshape(d, 2)
             # files written before walls existed have none
-            new.wall_box = (np.asarray([[float(v) for v in row] for row in meta["wall_box"]]).reshape(d, 2)
+            new.wall_box_ = (np.asarray([[float(v) for v in row] for row in meta["wall_box"]]).reshape(d, 2)
                             if "wall_box" in meta else _no_walls(d))
             net = new._build(d)
             state = {k: torch.as_tensor(v) for k, v in arrays.items()}
             net.load_state_dict(state, strict=True)
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise ModelFileError(f"model file {str(path)!r} has inconsistent contents ({type(exc).__name__}: {exc})") from None
-        new.net, new.d = net.eval(), d
+        new.net_, new.d = net.eval(), d
         return new
 

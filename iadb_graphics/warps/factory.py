@@ -16,7 +16,7 @@ DEFAULT_WARP_METHOD = "hierarchical"
 
 
 def make_warp(method=DEFAULT_WARP_METHOD, image_density=None, *, resolution=128, rng=None, progress=None,
-              map_kwargs=None, fit_kwargs=None, snap_boundary=True, allow_foldovers=False):
+              map_kwargs=None, snap_boundary=True, allow_foldovers=False):
     """A warp of the unit square onto ``image_density`` by ``method`` (one of :data:`WARP_METHODS`).
 
     ``"grid"``: a ``GridIADBMap`` fitted from the uniform square; ``"mlp"``: an ``IADBMap``
@@ -24,8 +24,8 @@ def make_warp(method=DEFAULT_WARP_METHOD, image_density=None, *, resolution=128,
     cells per axis (``snap_boundary``, ``allow_foldovers`` as in :meth:`MeshWarp.from_map`);
     ``"inverse-cdf"``: ``InverseCDFWarp``; ``"hierarchical"``: :class:`HierarchicalWarp`;
     ``"continuous-cdf"``: :class:`ContinuousCDFWarp` (the last three are exact: their pdf is the
-    image density itself, and they need no fitting). ``map_kwargs``/``fit_kwargs`` go to the IADB
-    map's constructor and ``fit``. ``method`` defaults to :data:`DEFAULT_WARP_METHOD`. Every
+    image density itself, and they need no fitting). ``map_kwargs`` go to the IADB map's
+    constructor (training settings included, e.g. ``n_iters`` for ``"mlp"``). ``method`` defaults to :data:`DEFAULT_WARP_METHOD`. Every
     result works with :func:`warp`.
     """
     from .._validation import as_generator, check_choice
@@ -36,17 +36,16 @@ def make_warp(method=DEFAULT_WARP_METHOD, image_density=None, *, resolution=128,
         raise TypeError(f"image_density must be an ImageDensity, got {describe(image_density)}")
     rng = as_generator(rng)
     map_kwargs = dict(map_kwargs or {})
-    fit_kwargs = dict(fit_kwargs or {})
     exact = {"inverse-cdf": InverseCDFWarp, "hierarchical": HierarchicalWarp, "continuous-cdf": ContinuousCDFWarp}
     if method in exact:
         return exact[method]().fit(None, image_density)
     if method == "mlp":
         from ..maps.iadb import IADBMap
 
-        return IADBMap(**map_kwargs).fit(Uniform(), image_density, rng=rng, progress=progress, **fit_kwargs)
+        return IADBMap(**map_kwargs).fit(Uniform(), image_density, rng=rng, progress=progress)
     from ..maps.grid import GridIADBMap
 
-    grid = GridIADBMap(**map_kwargs).fit(Uniform(), image_density, rng=rng, progress=progress, **fit_kwargs)
+    grid = GridIADBMap(**map_kwargs).fit(Uniform(), image_density, rng=rng, progress=progress)
     if method == "grid":
         return grid
     return MeshWarp.from_map(grid, resolution, progress=progress, snap_boundary=snap_boundary,
