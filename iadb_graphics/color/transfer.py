@@ -70,7 +70,7 @@ GRID_LUMA_WEIGHT = 3.0
 #: Settings of the ``sliced-lut`` method: ``n_iters`` frames of sliced OT on the samples, then
 #: :func:`~iadb_graphics.color.lattice.fit_lut` with ``bandwidth`` (nodes) and ``fit_iters``
 #: passes. Chosen on the mean over 12 offline photo pairs (``benchmarks/bench_color.py --tune``).
-SLICED_LUT_DEFAULTS = {"n_iters": 30, "bandwidth": 1.0, "fit_iters": 16}
+SLICED_LUT_DEFAULTS = {"n_iters": 30, "bins": 24, "field_bandwidth": 1.0, "bandwidth": 1.0, "fit_iters": 16}
 
 
 def make_map(method: str, **options):
@@ -185,7 +185,7 @@ def _fit_sliced_lut(source, palette_image, space, n, scale, rng, options):
     """The ``sliced-lut`` method (see the module notes): sliced OT on samples, LUT fitted to them."""
     from .lattice import sliced_particles
 
-    known = {"n_iters", "bandwidth", "fit_iters", "size"}
+    known = set(SLICED_LUT_DEFAULTS) | {"size"}
     unknown = sorted(set(options) - known)
     if unknown:
         raise TypeError(f"unknown option(s) {unknown} for method 'sliced-lut'; expected some of {sorted(known)}")
@@ -195,7 +195,8 @@ def _fit_sliced_lut(source, palette_image, space, n, scale, rng, options):
     xt = _colour_samples(palette_image, "palette_image", space, n, rng, scale)
     if xt.shape[0] != n:  # a palette image with fewer pixels than n: resample with replacement
         xt = xt[rng.choice(xt.shape[0], n)]
-    moved = sliced_particles(convert(xs, "rgb", space) / scale, xt, n_iters, rng=rng)
+    moved = sliced_particles(convert(xs, "rgb", space) / scale, xt, n_iters, bins=opts["bins"],
+                             bandwidth=opts["field_bandwidth"], rng=rng)
     moved = np.clip(convert(moved * scale, space, "rgb"), 0.0, 1.0)
     inner = make_map("sliced-lut", size=opts.get("size", 33), bandwidth=opts["bandwidth"],
                      n_iters=opts["fit_iters"]).fit(xs, moved)
