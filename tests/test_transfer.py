@@ -269,3 +269,19 @@ def test_sliced_lut_default_is_a_lut_fitted_at_the_baked_size(rng):
         palette(img).points, palette(pal).points, rng=0)
     with pytest.raises(TypeError, match="unknown option"):
         fit_map(img, pal, n_pairs=3)
+
+
+def test_splat_kernel_matches_naive(rng):
+    from iadb_graphics._kernels.lattice import splat_trilinear
+    from tests.naive.lattice import splat_trilinear as naive
+
+    u = rng.random((3000, 3)) * 1.2 - 0.1  # some outside [0, 1]: clamped
+    u[:5] = [[0, 0, 0], [1, 1, 1], [1, 0, 1], [0.5, 0.5, 0.5], [1 / 3, 2 / 3, 1]]
+    vals = rng.standard_normal((3000, 2))
+    a = (np.zeros((5, 5, 5)), np.zeros((5, 5, 5, 2)))
+    b = (np.zeros((5, 5, 5)), np.zeros((5, 5, 5, 2)))
+    splat_trilinear(u, vals, *a)
+    naive(u, vals, *b)
+    np.testing.assert_allclose(a[0], b[0], atol=1e-10)
+    np.testing.assert_allclose(a[1], b[1], atol=1e-10)
+    assert a[0].sum() == pytest.approx(3000)  # partition of unity

@@ -70,23 +70,35 @@ def sliced_particles(xs, xt, n_iters: int, *, bins: int | None = None, bandwidth
     return x
 
 
-def _smoothed(x, values, bins, bandwidth, floor=1e-3):
-    """Kernel regression of ``values`` (n, 3) at the points ``x`` (n, 3) on a grid over their box."""
+def _splat(u, values, size):
+    """Trilinear splat of points ``u`` (n, 3) in [0, 1]³ carrying ``values`` (n, k) → (weight, sum)."""
+    from .._kernels.lattice import splat_trilinear
+
+    weight = np.zeros((size, size, size))
+    num = np.zeros((size, size, size, values.shape[1]))
+    splat_trilinear(np.ascontiguousarray(u, dtype=np.float64), np.ascontiguousarray(values, dtype=np.float64),
+                    weight, num)
+    return weight, num
+
+
+def _blur(a, bandwidth):
+    """Gaussian smoothing of a lattice (s, s, s[, k]) over its 3 spatial axes."""
     from scipy.ndimage import gaussian_filter
 
+    sigma = (bandwidth,) * 3 + (0,) * (a.ndim - 3)
+    return gaussian_filter(a, sigma, mode="nearest") if bandwidth > 0 else a
+
+
+def _smoothed(x, values, bins, bandwidth, floor=1e-3):
+    """Kernel regression of ``values`` (n, 3) at the points ``x`` (n, 3) on a grid over their box."""
     from .._kernels.lut import apply_lut_3d
 
     lo, hi = x.min(0), x.max(0)
     u = np.ascontiguousarray((x - lo) / np.maximum(hi - lo, 1e-9))
-    idx, w = _corners(u, bins)
-    n_nodes = bins ** 3
-    weight = gaussian_filter(np.bincount(idx.ravel(), w.ravel(), n_nodes).reshape((bins,) * 3), bandwidth,
-                             mode="nearest")
+    weight, num = _splat(u, values, bins)
+    weight = _blur(weight, bandwidth)
     weight += floor * weight.max()
-    field = np.empty((bins, bins, bins, 3), np.float32)
-    for ch in range(3):
-        num = np.bincount(idx.ravel(), (w * values[:, ch]).ravel(), n_nodes).reshape((bins,) * 3)
-        field[..., ch] = gaussian_filter(num, bandwidth, mode="nearest") / weight
+    field = (_blur(num, bandwidth) / weight[..., None]).astype(np.float32)
     out = np.empty_like(u)
     apply_lut_3d(u, out, field, 1.0, 0.0, False)
     return out
@@ -99,21 +111,6 @@ def affine_lut(x, y, size: int) -> np.ndarray:
     coef, *_ = np.linalg.lstsq(np.c_[x, np.ones(x.shape[0])], y, rcond=None)
     nodes = identity_lut(size).reshape(-1, 3)
     return np.clip(np.c_[nodes, np.ones(nodes.shape[0])] @ coef, 0.0, 1.0).reshape(size, size, size, 3)
-
-
-def _corners(x, size):
-    """Flat node indices (8, n) and trilinear weights (8, n) of RGB points ``x`` (n, 3) in [0, 1]."""
-    t = np.clip(x, 0.0, 1.0) * (size - 1)
-    i0 = np.minimum(t.astype(np.int64), size - 2)
-    f = t - i0
-    idx = np.empty((8, x.shape[0]), np.int64)
-    w = np.empty((8, x.shape[0]))
-    for c in range(8):
-        o = np.array([(c >> 2) & 1, (c >> 1) & 1, c & 1])
-        node = i0 + o
-        idx[c] = (node[:, 0] * size + node[:, 1]) * size + node[:, 2]
-        w[c] = np.prod(np.where(o == 1, f, 1.0 - f), axis=1)
-    return idx, w
 
 
 def fit_lut(x, y, size: int = 33, *, bandwidth: float = 1.0, n_iters: int = 16, prior=None,
@@ -146,8 +143,6 @@ def fit_lut(x, y, size: int = 33, *, bandwidth: float = 1.0, n_iters: int = 16, 
     :math:`L \leftarrow L + G_\sigma * \sum_i w_i r_i \,/\, (G_\sigma * \sum_i w_i + c)`, with
     :math:`w_i` the trilinear weights of :math:`x_i` on the nodes and :math:`c` = ``floor`` × n / size³.
     """
-    from scipy.ndimage import gaussian_filter
-
     from .._kernels.lut import apply_lut_3d
 
     x = np.ascontiguousarray(np.clip(as_points(x, "x", d=3, allow_empty=False), 0.0, 1.0))
@@ -161,18 +156,11 @@ def fit_lut(x, y, size: int = 33, *, bandwidth: float = 1.0, n_iters: int = 16, 
     lut = affine_lut(x, y, size) if prior is None else np.array(prior, dtype=np.float64)
     if lut.shape != (size, size, size, 3):
         raise ValueError(f"prior must have shape {(size, size, size, 3)}, got {lut.shape}")
-    idx, w = _corners(x, size)
-    n_nodes = size ** 3
-    weight = gaussian_filter(np.bincount(idx.ravel(), w.ravel(), n_nodes).reshape((size,) * 3), bandwidth,
-                             mode="nearest")
-    weight += floor * x.shape[0] / n_nodes
+    weight = _blur(_splat(x, np.zeros((x.shape[0], 0)), size)[0], bandwidth) + floor * x.shape[0] / size ** 3
     fitted = np.empty_like(x)
     for _ in range(n_iters):
         apply_lut_3d(x, fitted, lut.astype(np.float32), 1.0, 0.0, False)
-        res = y - fitted
-        for ch in range(3):
-            num = np.bincount(idx.ravel(), (w * res[:, ch]).ravel(), n_nodes).reshape((size,) * 3)
-            lut[..., ch] += gaussian_filter(num, bandwidth, mode="nearest") / weight
+        lut += _blur(_splat(x, y - fitted, size)[1], bandwidth) / weight[..., None]
     return np.clip(lut, 0.0, 1.0)
 
 
