@@ -201,6 +201,12 @@ METHODS = [
     ("color-matcher mkl", lambda s, p: _color_matcher(s, p, "mkl"), True),
 ]
 REFERENCE = "python-color-transfer IDT"
+#: Variants of the default compared on the tuning pairs (``--tune``): how its settings were chosen.
+TUNE_VARIANTS = [
+    ("sliced-lut: exact particle steps, 33³, lightness ×3", _ours(bins=None, lut_size=33, luma_weight=3.0), False),
+    ("sliced-lut: smoothed steps (24³), 33³, lightness ×3", _ours(bins=24, lut_size=33, luma_weight=3.0), False),
+    ("sliced-lut: exact particle steps, 65³, lightness ×3", _ours(bins=None, lut_size=65, luma_weight=3.0), False),
+]
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -395,8 +401,9 @@ def main(argv=None):
     apply_lut(np.zeros((4, 4, 3), np.uint8), np.zeros((2, 2, 2, 3)))  # compile the kernels outside the timings
     transfer(np.zeros((8, 8, 3), np.uint8) + 100, np.full((8, 8, 3), 50, np.uint8), rng=0)
     if args.tune:
-        rows, _ = run_pairs(tuning_pairs(), METHODS, big=False)
-        names = [m[0] for m in METHODS]
+        methods = METHODS[:1] + TUNE_VARIANTS + METHODS[1:]
+        rows, _ = run_pairs(tuning_pairs(), methods, big=False)
+        names = [m[0] for m in methods]
         write_csv(os.path.join(RESULTS, "color_tune.csv"), rows)
         write_md(os.path.join(RESULTS, "color_tune.md"),
                  [f"Tuning set: 12 pairs built from matplotlib's sample data, disjoint from the benchmark's "
