@@ -441,7 +441,9 @@ def main(argv=None):
     write_md(os.path.join(RESULTS, "color.md"), lines)
     from iadb_graphics.plot.color import save_figure, transfer_grid
 
-    short = {n: n.replace("python-color-transfer", "pct").replace("color-matcher", "cm") for n in names}
+    short = {n: (n.replace("python-color-transfer", "pct").replace("color-matcher", "cm").replace("ours: ", "")
+                 .replace("transfer (default sliced-lut)", "ours (default)").replace(" (previous default)", ""))
+             for n in names}
     fig_rows = [(label, src, pal, {short[k]: v for k, v in outs.items() if "regrain" not in k})
                 for label, src, pal, outs in figs]
     save_figure(transfer_grid(fig_rows, panel=1.6), os.path.join(RESULTS, "color.png"), dpi=60)
