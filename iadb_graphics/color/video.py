@@ -119,12 +119,13 @@ def iter_frames(path, *, name: str = "video"):
 
 
 def sample_frames(path, n: int = DEFAULT_FIT_FRAMES, *, max_pixels: int = FIT_FRAME_PIXELS,
-                  name: str = "video") -> np.ndarray:
+                  name: str = "video", info: VideoInfo | None = None) -> np.ndarray:
     """``n`` frames evenly spread over the clip, strided to ≤ ``max_pixels`` each, stacked as one
-    image (rows of frames) for :func:`~iadb_graphics.color.fit_map`."""
+    image (rows of frames) for :func:`~iadb_graphics.color.fit_map`. ``info``: the clip's
+    :func:`video_info` when already known (saves a decoding pass)."""
     n = check_int(n, "n", minimum=1)
     max_pixels = check_int(max_pixels, "max_pixels", minimum=1)
-    info = video_info(path, name=name)
+    info = video_info(path, name=name) if info is None else info
     want = set(np.unique(np.linspace(0, info.n_frames - 1, min(n, info.n_frames)).round().astype(int)).tolist())
     step = max(1, int(np.ceil(np.sqrt(info.size[0] * info.size[1] / max_pixels))))
     picked = [f[::step, ::step] for i, f in enumerate(iter_frames(path, name=name)) if i in want]
@@ -134,17 +135,21 @@ def sample_frames(path, n: int = DEFAULT_FIT_FRAMES, *, max_pixels: int = FIT_FR
     return np.concatenate([f[:, :w] for f in picked], axis=0)
 
 
-def fit_video_lut(path, palette_image, *, n_frames: int = DEFAULT_FIT_FRAMES, lut_size: int = 33, rng=None,
-                  progress=None, **options) -> np.ndarray:
+def fit_video_lut(path, palette_image, *, n_frames: int = DEFAULT_FIT_FRAMES, lut_size: int | None = None,
+                  rng=None, progress=None, info: VideoInfo | None = None, **options) -> np.ndarray:
     """Fit one grade on frames sampled over the clip → LUT (s, s, s, 3).
 
     ``palette_image`` and ``options`` as in :func:`~iadb_graphics.color.transfer.fit_map` (the
-    method defaults to its default).
+    method defaults to its default); ``lut_size`` defaults as in
+    :func:`~iadb_graphics.color.transfer.transfer`.
     """
-    from .transfer import fit_map
+    from .transfer import DEFAULT_LUT_SIZE, DEFAULT_METHOD, fit_map
 
-    frames = sample_frames(path, n_frames)
-    if options.get("method", "sliced-lut") == "sliced-lut":
+    frames = sample_frames(path, n_frames, info=info)
+    method = options.get("method", DEFAULT_METHOD)
+    lut_size = check_int(DEFAULT_LUT_SIZE.get(method, 33) if lut_size is None else lut_size, "lut_size",
+                         minimum=2, maximum=256)
+    if method == "sliced-lut":
         options.setdefault("size", lut_size)
     cmap = fit_map(frames, palette_image, rng=as_generator(rng), progress=progress, **options)
     return bake_lut(cmap, lut_size)
@@ -161,7 +166,7 @@ def flicker_ratio(source_change: float, output_change: float) -> float:
 
 
 def grade_video(path, *, palette_image=None, lut=None, output=None, cube=None, n_frames: int = DEFAULT_FIT_FRAMES,
-                lut_size: int = 33, interp: str = "trilinear", force: bool = False, fps: float | None = None,
+                lut_size: int | None = None, interp: str = "trilinear", force: bool = False, fps: float | None = None,
                 quality: int = 8, rng=None, progress=None, **options) -> GradeReport:
     """Grade every frame of a video with one LUT; write the video and/or the ``.cube``.
 
@@ -179,7 +184,8 @@ def grade_video(path, *, palette_image=None, lut=None, output=None, cube=None, n
     cube : str or PathLike, optional
         Write the grade as a ``.cube`` file.
     n_frames, lut_size, rng, options
-        Fitting: frames sampled, LUT nodes per axis, randomness, options of ``fit_map``.
+        Fitting: frames sampled, LUT nodes per axis (default as in
+        :func:`~iadb_graphics.color.transfer.transfer`), randomness, options of ``fit_map``.
     interp : {"trilinear", "tetrahedral"}
         Interpolation of :func:`~iadb_graphics.color.lut.apply_lut`.
     force : bool
@@ -207,7 +213,7 @@ def grade_video(path, *, palette_image=None, lut=None, output=None, cube=None, n
     info = video_info(path)
     if lut is None:
         lut = fit_video_lut(path, palette_image, n_frames=n_frames, lut_size=lut_size, rng=rng,
-                            progress=progress, **options)
+                            progress=progress, info=info, **options)
     lut = check_lut(lut)
     src_change = out_change = 0.0
     count = 0
