@@ -70,7 +70,7 @@ GRID_LUMA_WEIGHT = 3.0
 #: Settings of the ``sliced-lut`` method: ``n_iters`` frames of sliced OT on the samples, then
 #: :func:`~iadb_graphics.color.lattice.fit_lut` with ``bandwidth`` (nodes) and ``fit_iters``
 #: passes. Chosen on the mean over 12 offline photo pairs (``benchmarks/bench_color.py --tune``).
-SLICED_LUT_DEFAULTS = {"n_iters": 20, "bins": 24, "field_bandwidth": 1.0, "bandwidth": 1.0, "fit_iters": 5}
+SLICED_LUT_DEFAULTS = {"n_iters": 30, "bins": 24, "field_bandwidth": 1.0, "bandwidth": 1.0, "fit_iters": 5}
 #: Default ``luma_weight`` of the ``sliced-lut`` method (5 kept gradients better than 3 on the
 #: tuning pairs: mean correlation 0.662 against 0.643, at the same palette match).
 SLICED_LUT_LUMA_WEIGHT = 5.0
