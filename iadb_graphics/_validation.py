@@ -66,6 +66,9 @@ def as_points(x, name: str = "x", *, d: int | None = None, allow_empty: bool = T
     """
     if _is_torch(x):
         x = x.detach().cpu().numpy()
+    if np.iscomplexobj(x):
+        raise TypeError(f"{name} must hold real numbers, got {describe(x) if isinstance(x, np.ndarray) else 'complex values'}"
+                        "; pass x.real explicitly to drop the imaginary part")
     try:
         arr = np.array(x, dtype=dtype, copy=copy) if copy else np.asarray(x, dtype=dtype)
     except (TypeError, ValueError) as exc:

@@ -408,12 +408,12 @@ def test_cli_warp_bad_input(cli_files, capsys):
 def test_cli_register_adds_the_subcommand():
     import argparse
 
-    from iadb_graphics.cli.warp import register, run
+    from iadb_graphics.cli.warp import DEFAULT_METHOD, register, run
 
     parser = argparse.ArgumentParser(prog="iadb-graphics")
     register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["warp", "--target", "t.png", "--kind", "sobol", "--n", "16", "-o", "o.npy"])
-    assert args.func is run and args.method == "mesh" and args.n == 16
+    assert args.func is run and args.method == DEFAULT_METHOD and args.n == 16
 
 
 def test_cli_warp_kind_and_mesh(cli_files, capsys):

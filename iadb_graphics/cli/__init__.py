@@ -1,8 +1,8 @@
 """The ``iadb-graphics`` command line: one sub-command per module of this package.
 
 Each command module exposes ``register(subparsers)``, which adds its parser and sets
-``func(args) -> int`` as the handler. Errors in the user's input (``ValueError``,
-``TypeError``, ``OSError``) end with one line on stderr and exit code 2.
+``func(args) -> int`` as the handler. Every handler ends a failure with one ``error:`` line on
+stderr and exit code 2, and Ctrl-C with exit code 130; it writes its outputs all or nothing.
 """
 from __future__ import annotations
 
@@ -43,11 +43,8 @@ def main(argv=None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (ValueError, TypeError, OSError) as exc:
-        print(f"iadb-graphics {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("iadb-graphics: interrupted", file=sys.stderr)
+    except KeyboardInterrupt:  # a handler without its own (batch mode with Dask)
+        print(f"iadb-graphics {args.command}: interrupted", file=sys.stderr)
         return 130
 
 

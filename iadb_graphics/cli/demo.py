@@ -1,11 +1,15 @@
 """``iadb-graphics demo``: fit maps on built-in pairs, write figures and a summary table."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
 
 import numpy as np
+
+from ._command import UsageError, at_least, command
+from ._outputs import Outputs
 
 __all__ = ["register", "run_demo", "demo_pairs"]
 
@@ -31,19 +35,54 @@ def _make_map(method, quick, device):
     return GridIADBMap(), {}
 
 
+#: The files ``run_demo`` writes into its folder.
+DEMO_FILES = ("maps.png", "trajectories.png", "round_trip.png", "summary.md", "summary.csv")
+
+
 def run_demo(out_dir="iadb_demo", *, methods=("grid", "mlp"), quick=False, seed=0, n=None, progress=None,
-             echo=print, device=None):
+             echo=print, device=None, force=False):
     """Fit every method on every built-in pair; write PNGs and ``summary.{md,csv}`` into ``out_dir``.
 
-    ``device``: torch device of the MLP maps (default CPU).
+    ``device``: torch device of the MLP maps (default CPU). The folder is created if needed;
+    existing files of the demo in it are refused unless ``force``. Every file is written, or
+    none (and a folder this call created is removed again).
 
     Returns the summary rows (dicts).
     """
-    from ..io import atomic_path
+    from .._validation import as_generator
+
+    as_generator(seed)  # a bad seed fails before the folder exists
+    created = _make_folder(out_dir)
+    try:
+        outputs = Outputs(force=force)
+        for name in DEMO_FILES:
+            outputs.add(name, os.path.join(out_dir, name), (os.path.splitext(name)[1],))
+        rows = _fit_and_write(outputs, out_dir, methods, quick, seed, n, progress, echo, device)
+    except BaseException:
+        for folder in created:  # deepest first; only folders left empty
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
+        raise
+    return rows
+
+
+def _make_folder(out_dir) -> list:
+    """Create ``out_dir`` and missing parents; return the folders created, deepest first."""
+    created, folder = [], os.path.abspath(out_dir)
+    while not os.path.isdir(folder):
+        if os.path.exists(folder):
+            raise UsageError(f"--out {out_dir!r}: {folder!r} exists and is not a folder")
+        created.append(folder)
+        folder = os.path.dirname(folder)
+    for path in reversed(created):
+        os.mkdir(path)
+    return created
+
+
+def _fit_and_write(outputs, out_dir, methods, quick, seed, n, progress, echo, device):
     from ..metrics import iid_floor, optimality_ratio, w2
     from ..plot import maps as plot_maps
 
-    os.makedirs(out_dir, exist_ok=True)
     rng = np.random.default_rng(seed)
     n = n or (1024 if quick else 4096)
     rows, gallery, paths, trips = [], [], [], []
@@ -72,9 +111,16 @@ def run_demo(out_dir="iadb_demo", *, methods=("grid", "mlp"), quick=False, seed=
             trips.append((f"{pair_name} ({method})", x0, back))
         gallery.append((pair_name, panels))
 
-    plot_maps.map_gallery(gallery, os.path.join(out_dir, "maps.png"))
-    plot_maps.trajectories(paths, os.path.join(out_dir, "trajectories.png"))
-    plot_maps.round_trip(trips, os.path.join(out_dir, "round_trip.png"))
+    with outputs.writing():
+        _write_results(outputs, rows, gallery, paths, trips, plot_maps, echo)
+    echo(f"\nfigures and tables written to {os.path.abspath(out_dir)}/ ({', '.join(DEMO_FILES)})")
+    return rows
+
+
+def _write_results(outputs, rows, gallery, paths, trips, plot_maps, echo):
+    plot_maps.map_gallery(gallery, outputs.stage("maps.png"))
+    plot_maps.trajectories(paths, outputs.stage("trajectories.png"))
+    plot_maps.round_trip(trips, outputs.stage("round_trip.png"))
 
     header = ["pair", "method", "n", "w2_over_floor", "optimality_ratio", "round_trip_median", "fit_s",
               "transform_s"]
@@ -83,31 +129,28 @@ def run_demo(out_dir="iadb_demo", *, methods=("grid", "mlp"), quick=False, seed=
     for r in rows:
         md.append(f"| {r['pair']} | {r['method']} | {r['n']} | {r['w2_over_floor']:.3f} | {r['optimality_ratio']:.3f} "
                   f"| {r['round_trip_median']:.1e} | {r['fit_s']:.1f} | {r['transform_s']:.2f} |")
-    with atomic_path(os.path.join(out_dir, "summary.md")) as tmp, open(tmp, "w") as f:
+    with open(outputs.stage("summary.md"), "w") as f:
         f.write("\n".join(md) + "\n")
-    with atomic_path(os.path.join(out_dir, "summary.csv")) as tmp, open(tmp, "w") as f:
+    with open(outputs.stage("summary.csv"), "w") as f:
         f.write(",".join(header) + "\n")
         for r in rows:
             f.write(",".join(str(r[k]) for k in header) + "\n")
     echo("\n".join(md))
-    echo(f"\nfigures and tables written to {os.path.abspath(out_dir)}/ "
-         "(maps.png, trajectories.png, round_trip.png, summary.md, summary.csv)")
-    return rows
 
 
+@command("iadb-graphics demo")
 def _cmd(args):
+    t0 = time.perf_counter()
     methods = ("grid", "mlp") if args.method == "both" else (args.method,)
-    try:
-        if args.device is not None:
-            if "mlp" not in methods:
-                raise ValueError(f"--device is only used by the MLP maps, got --method {args.method}")
-            from .._validation import check_device
+    at_least("--seed", args.seed, 0)
+    if args.device is not None:
+        if "mlp" not in methods:
+            raise UsageError(f"--device is only used by the MLP maps, got --method {args.method}")
+        from .._validation import check_device
 
-            check_device(args.device, "--device")
-    except ValueError as exc:
-        print(f"iadb-graphics demo: error: {exc}", file=sys.stderr)
-        return 2
-    run_demo(args.out, methods=methods, quick=args.quick, seed=args.seed, device=args.device)
+        check_device(args.device, "--device")
+    run_demo(args.out, methods=methods, quick=args.quick, seed=args.seed, device=args.device, force=args.force)
+    print(f"demo done in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return 0
 
 
@@ -122,4 +165,5 @@ def register(subparsers):
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--method", choices=("grid", "mlp", "both"), default="both", help="which map(s) to fit")
     p.add_argument("--device", default=None, help="torch device of the MLP maps, e.g. cuda (default: cpu)")
+    p.add_argument("--force", action="store_true", help="overwrite the demo's files in an existing --out folder")
     p.set_defaults(func=_cmd)

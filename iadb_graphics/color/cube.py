@@ -1,7 +1,7 @@
 """LUT files: Adobe/Resolve ``.cube`` 1.0 text files and Hald CLUT images.
 
 ``.cube``: keywords ``TITLE``, ``LUT_3D_SIZE``, ``DOMAIN_MIN``, ``DOMAIN_MAX`` then ``size³`` lines
-``R G B`` with the red index varying fastest. Hald CLUT (GIMP, ImageMagick, RawTherapee, darktable):
+``R G B`` with the red index varying fastest (Resolve may put a 1D shaper table before them). Hald CLUT (GIMP, ImageMagick, RawTherapee, darktable):
 a square image of side ``level³`` holding a ``level²``-node LUT, pixel index ``r + g·N + b·N²``.
 Writers are atomic.
 """
@@ -41,16 +41,21 @@ def write_cube(path, lut, *, title: str = "iadb_graphics", digits: int = 6) -> N
 def read_cube(path, *, return_title: bool = False):
     """Read a 3D ``.cube`` file → lut (s, s, s, 3) float64 indexed ``[r, g, b]``.
 
-    Only the [0, 1] domain is supported (the default and by far the commonest); other domains,
-    1D LUTs and malformed or truncated files raise :class:`CubeFileError` naming the file.
+    Accepted: a UTF-8 byte-order mark; ``DOMAIN_MIN``/``DOMAIN_MAX`` and ``LUT_3D_INPUT_RANGE`` equal to
+    0 and 1 (the default and by far the commonest); Resolve's shaper files (a ``LUT_1D_SIZE`` table
+    followed by the 3D one) whose 1D shaper is the identity on [0, 1], read as their 3D part.
+    Refused with :class:`CubeFileError` naming the file and the reason: other input ranges or
+    domains (the LUT would be applied to the wrong coordinates), shaper files whose shaper
+    is not the identity, 1D-only LUTs, malformed or truncated files.
     With ``return_title``, returns ``(lut, title)``.
     """
     path = check_path(path)
     if not os.path.isfile(path):
         raise CubeFileError(f"LUT file {path!r} does not exist")
-    title, size, dmin, dmax, rows = "", None, [0.0] * 3, [1.0] * 3, []
+    title, size, size_1d, dmin, dmax, rows = "", None, None, [0.0] * 3, [1.0] * 3, []
+    range_1d = range_3d = [0.0, 1.0]
     try:
-        with open(path, encoding="utf-8", errors="strict") as f:
+        with open(path, encoding="utf-8-sig", errors="strict") as f:
             for lineno, raw in enumerate(f, 1):
                 line = raw.split("#", 1)[0].strip()
                 if not line:
@@ -62,13 +67,17 @@ def read_cube(path, *, return_title: bool = False):
                         title = rest.strip('"')
                     elif key == "LUT_3D_SIZE":
                         size = int(rest)
+                    elif key == "LUT_1D_SIZE":
+                        size_1d = int(rest)
                     elif key == "DOMAIN_MIN":
                         dmin = [float(v) for v in rest.split()]
                     elif key == "DOMAIN_MAX":
                         dmax = [float(v) for v in rest.split()]
-                    elif key == "LUT_1D_SIZE":
-                        raise CubeFileError(f"LUT file {path!r} holds a 1D LUT; only 3D LUTs are supported")
-                    elif key not in ("LUT_3D_INPUT_RANGE", "LUT_IN_VIDEO_RANGE", "LUT_OUT_VIDEO_RANGE"):
+                    elif key == "LUT_3D_INPUT_RANGE":
+                        range_3d = [float(v) for v in rest.split()]
+                    elif key == "LUT_1D_INPUT_RANGE":
+                        range_1d = [float(v) for v in rest.split()]
+                    elif key not in ("LUT_IN_VIDEO_RANGE", "LUT_OUT_VIDEO_RANGE"):
                         raise CubeFileError(f"LUT file {path!r} line {lineno}: unknown keyword {key!r}")
                     continue
                 vals = line.split()
@@ -82,18 +91,37 @@ def read_cube(path, *, return_title: bool = False):
             raise
         raise CubeFileError(f"LUT file {path!r} is malformed ({exc})") from None
     if size is None:
+        if size_1d:
+            raise CubeFileError(f"LUT file {path!r} holds a 1D LUT; only 3D LUTs are supported")
         raise CubeFileError(f"LUT file {path!r} has no LUT_3D_SIZE line: not a 3D .cube file")
     if size < 2 or size > 256:
         raise CubeFileError(f"LUT file {path!r}: LUT_3D_SIZE {size} is outside 2..256")
+    if range_3d != [0.0, 1.0]:
+        raise CubeFileError(f"LUT file {path!r}: LUT_3D_INPUT_RANGE {' '.join(f'{v:g}' for v in range_3d)} is not "
+                            "supported (only 0 1); the LUT would be applied to the wrong input values")
     if dmin != [0.0] * 3 or dmax != [1.0] * 3:
         raise CubeFileError(f"LUT file {path!r}: domain {dmin}..{dmax} is not supported (only 0..1)")
-    if len(rows) != size ** 3:
-        raise CubeFileError(f"LUT file {path!r} has {len(rows)} entries, LUT_3D_SIZE {size} needs {size ** 3} "
-                            "(truncated?)")
-    lut = np.asarray(rows).reshape(size, size, size, 3).transpose(2, 1, 0, 3).copy()
+    n_1d = 0 if size_1d is None else size_1d
+    if len(rows) != n_1d + size ** 3:
+        shaper = f" + {n_1d} shaper entries" if n_1d else ""
+        raise CubeFileError(f"LUT file {path!r} has {len(rows)} entries, LUT_3D_SIZE {size} needs {size ** 3}"
+                            f"{shaper} (truncated?)")
+    if n_1d:
+        _check_identity_shaper(path, np.asarray(rows[:n_1d]), range_1d)
+    lut = np.asarray(rows[n_1d:]).reshape(size, size, size, 3).transpose(2, 1, 0, 3).copy()
     if not np.all(np.isfinite(lut)):
         raise CubeFileError(f"LUT file {path!r} contains NaN or infinite values")
     return (lut, title) if return_title else lut
+
+
+def _check_identity_shaper(path, shaper, input_range):
+    """Refuse a Resolve 1D shaper unless it maps [0, 1] onto itself unchanged (to 1e-6)."""
+    if len(shaper) < 2:
+        raise CubeFileError(f"LUT file {path!r}: LUT_1D_SIZE {len(shaper)} is below 2")
+    ramp = np.linspace(0.0, 1.0, len(shaper))
+    if input_range != [0.0, 1.0] or not np.allclose(shaper, ramp[:, None], rtol=0, atol=1e-6):
+        raise CubeFileError(f"LUT file {path!r} is a 1D-shaper + 3D LUT (Resolve) whose shaper is not the identity "
+                            "on 0..1; it is refused because applying only its 3D part would change the colours")
 
 
 def write_hald(path, lut, *, level: int | None = None, bits: int | None = None) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from .._progress import progress_bar
+from .._threads import evaluation_threads, torch_threads
 from .._validation import (_is_torch, as_generator, as_points, check_choice, check_device, check_float,
                            check_int)
 from ..blending import INTEGRATORS, PARAMETRIZATIONS, alpha_schedule, blend, integrate, invert, training_target
@@ -82,7 +83,8 @@ class IADBMap(BaseMap):
         CPU threads torch uses while training (restored afterwards). Training batches are small,
         so one thread is as fast as two on an idle machine and many times faster on a loaded one
         (OpenMP threads spin when cores are oversubscribed); None keeps torch's setting.
-        Evaluation (``transform``) always uses torch's own setting.
+        Evaluation (``transform``, ``inverse_transform``, ``trajectory``) on the CPU uses one thread
+        unless ``OMP_WAIT_POLICY=passive`` is set, and torch's own setting then.
 
     Attributes
     ----------
@@ -287,7 +289,8 @@ class IADBMap(BaseMap):
         velocity = self._velocity_fn()
         ys, lds = [], []
         n = z_all.shape[0]
-        with progress_bar(n, desc=desc, progress=progress, unit="pt") as bar, torch.inference_mode(not log_det):
+        with progress_bar(n, desc=desc, progress=progress, unit="pt") as bar, torch.inference_mode(not log_det), \
+                torch_threads(evaluation_threads(self.device)):
             for s in range(0, n, chunk_size):
                 chunk = z_all[s:s + chunk_size]
                 if inverse_iters is None:
@@ -348,7 +351,7 @@ class IADBMap(BaseMap):
         def record(step, z):
             path.append(z.cpu().double().numpy() * self.scale + self.center)
 
-        with torch.inference_mode():
+        with torch.inference_mode(), torch_threads(evaluation_threads(self.device)):
             integrate(velocity, self._to_model(x), alpha_schedule(n_steps), method=method, callback=record)
         return np.stack(path)
 
