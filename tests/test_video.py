@@ -117,3 +117,45 @@ def test_failure_mid_clip_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError, match="disk full"):
         video.grade_video(path, lut=identity_lut(5), output=str(tmp_path / "o.mp4"), cube=str(tmp_path / "g.cube"))
     assert sorted(os.listdir(tmp_path)) == ["clip.mp4"]
+
+
+def _cli(argv):
+    import argparse
+
+    from iadb_graphics.cli.color import register
+
+    parser = argparse.ArgumentParser(prog="iadb-graphics")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+def test_cli_grades_a_video(tmp_path, rng, capsys):
+    from iadb_graphics.io import write_image
+
+    path = str(tmp_path / "clip.mp4")
+    _clip(path, n=8)
+    write_image(tmp_path / "pal.png", _palette(rng))
+    out, cube = str(tmp_path / "graded.mp4"), str(tmp_path / "grade.cube")
+    rc = _cli(["color-transfer", path, str(tmp_path / "pal.png"), "-o", out, "--cube", cube, "--seed", "0",
+               "--lut-size", "17"])
+    assert rc == 0
+    err = capsys.readouterr().err
+    assert "temporal stability" in err and "8 frames" in err
+    lut = read_cube(cube)
+    assert lut.shape == (17, 17, 17, 3)
+    graded = list(video.iter_frames(out))
+    assert len(graded) == 8
+    assert np.abs(graded[3].astype(float) - apply_lut(list(video.iter_frames(path))[3], lut)).mean() < 20
+    # existing outputs are kept without --force; a video needs -o or --cube; no image-only flags
+    assert _cli(["color-transfer", path, str(tmp_path / "pal.png"), "-o", out]) == 2
+    assert _cli(["color-transfer", path, str(tmp_path / "pal.png")]) == 2
+    assert _cli(["color-transfer", path, str(tmp_path / "pal.png"), "--cube", str(tmp_path / "b.cube"),
+                 "--regrain"]) == 2
+    bad = tmp_path / "bad.mp4"
+    bad.write_text("no video here")
+    assert _cli(["color-transfer", str(bad), str(tmp_path / "pal.png"), "--cube", str(tmp_path / "c.cube")]) == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "bad.mp4" in err
+    assert not (tmp_path / "b.cube").exists() and not (tmp_path / "c.cube").exists()
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(".")]
