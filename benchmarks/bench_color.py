@@ -413,7 +413,8 @@ def main(argv=None):
         write_csv(os.path.join(RESULTS, "color_tune.csv"), rows)
         write_md(os.path.join(RESULTS, "color_tune.md"),
                  [f"Tuning set: 12 pairs built from matplotlib's sample data, disjoint from the benchmark's "
-                  f"(`tuning_pairs`); 2-core CPU, load {load()}. Mean and per-pair wins against the real IDT:", ""]
+                  f"(`tuning_pairs`); 2-core CPU, load {load()}; quality and source-size times only (no 1 MP run). "
+                  "Mean and per-pair wins against the real IDT:", ""]
                  + summary_lines(rows) + ["", "Per pair, sliced W2 (RGB) / gradient correlation:", ""]
                  + per_pair_lines(rows, names))
         return

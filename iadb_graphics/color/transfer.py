@@ -67,16 +67,19 @@ LIGHTNESS_SPACES = ("lab", "oklab", "lalphabeta")
 GRID_LUMA_WEIGHT = 3.0
 
 
-#: Settings of the ``sliced-lut`` method: ``n_iters`` frames of sliced OT on the samples, then
-#: :func:`~iadb_graphics.color.lattice.fit_lut` with ``bandwidth`` (nodes) and ``fit_iters``
-#: passes. Chosen on the mean over 12 offline photo pairs (``benchmarks/bench_color.py --tune``).
+#: Settings of the ``sliced-lut`` method: ``n_iters`` frames of sliced OT on the samples, their
+#: steps smoothed on a ``bins``³ grid (σ = ``field_bandwidth`` cells; ``bins=None``: exact
+#: particle steps), then :func:`~iadb_graphics.color.lattice.fit_lut` with ``bandwidth`` (nodes)
+#: and ``fit_iters`` passes. Chosen on the mean over 12 offline photo pairs
+#: (``benchmarks/bench_color.py --tune``): smoothed steps match the palette closer and keep
+#: gradients better than exact ones, and 5 lattice passes did as well as 16.
 SLICED_LUT_DEFAULTS = {"n_iters": 30, "bins": 24, "field_bandwidth": 1.0, "bandwidth": 1.0, "fit_iters": 5}
-#: Default ``luma_weight`` of the ``sliced-lut`` method (5 kept gradients better than 3 on the
-#: tuning pairs: mean correlation 0.662 against 0.643, at the same palette match).
+#: Default ``luma_weight`` of the ``sliced-lut`` method (on the tuning pairs 5 kept the source's
+#: luminance gradients better than 3 at the same palette match).
 SLICED_LUT_LUMA_WEIGHT = 5.0
 #: LUT size :func:`transfer` uses when not told: 65 for ``sliced-lut`` (its LUT is fitted to
-#: the colours, and 65³ matched narrow palettes closer than 33³: mean sliced W2 0.0181 against
-#: 0.0202 on the tuning pairs), 33 for the others (their LUT is baked from a map).
+#: the colours, and 65³ matched narrow palettes closer than 33³ on the tuning pairs), 33 for
+#: the others (their LUT is baked from a map).
 DEFAULT_LUT_SIZE = {"sliced-lut": 65}
 
 
