@@ -48,7 +48,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import numpy as np  # noqa: E402
 from scipy import ndimage  # noqa: E402
 
-from iadb_graphics.color import apply_lut, bake_lut, convert, fit_map, palette, regrain, transfer  # noqa: E402
+from iadb_graphics.color import apply_lut, bake_lut, convert, fit_map, palette, transfer  # noqa: E402
 from iadb_graphics.color.image import luminance, rgb_pixels  # noqa: E402
 from iadb_graphics.metrics import sliced_w2  # noqa: E402
 
@@ -430,7 +430,7 @@ def main(argv=None):
              f"{'quick run' if args.quick else 'full run'}). Sliced W2 to the palette's colours in RGB 0..1 and "
              "CIELAB; gradient correlation with the source; wins counted per pair against python-color-transfer's "
              "IDT.", ""] + summary_lines(rows)
-    lines += ["", f"Per pair, sliced W2 (RGB) / gradient correlation:", ""] + per_pair_lines(rows, names)
+    lines += ["", "Per pair, sliced W2 (RGB) / gradient correlation:", ""] + per_pair_lines(rows, names)
     lines += ["", f"At {mp:g} MP ({big_shape[1]}×{big_shape[0]}, pair “{pairs[1][0]}”): ours = applying the fitted "
               "LUT (65³ for sliced-lut, 33³ for the others; the fit works on colour samples whatever the size); "
               "peers = the whole method. Time (best of 2 when under 5 s) and peak traced memory (tracemalloc):", "",

@@ -28,7 +28,6 @@ import numpy as np
 
 from .._validation import as_generator, as_points, check_float, check_int
 from ..maps.base import BaseMap, to_numpy_io
-from .lut import identity_lut
 
 __all__ = ["sliced_particles", "affine_lut", "fit_lut", "LUTMap"]
 

@@ -63,11 +63,11 @@ class GradeReport:
 
 
 def _require_ffmpeg():
-    try:
-        import imageio_ffmpeg  # noqa: F401
-    except ImportError:  # pragma: no cover - depends on the environment
+    import importlib.util
+
+    if importlib.util.find_spec("imageio_ffmpeg") is None:  # pragma: no cover - depends on the environment
         raise ImportError("reading and writing videos needs imageio-ffmpeg: pip install imageio-ffmpeg "
-                          "(or the package's 'video' extra)") from None
+                          "(or the package's 'video' extra)")
 
 
 def _reader(path, name):
