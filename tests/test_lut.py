@@ -4,10 +4,10 @@ import colour
 import numpy as np
 import pytest
 
-from iadb_graphics._kernels.lut import apply_lut_trilinear
+from iadb_graphics._kernels.lut import apply_lut_3d
 from iadb_graphics.color import (CubeFileError, apply_lut, bake_lut, blend_lut, identity_lut, read_cube, read_hald,
                                  write_cube, write_hald)
-from tests.naive.lut import apply_lut_trilinear as naive_apply
+from tests.naive.lut import apply_lut_3d as naive_apply
 
 
 def _random_lut(rng, size=5):
@@ -17,14 +17,15 @@ def _random_lut(rng, size=5):
 @pytest.mark.parametrize("dtype, scale", [(np.uint8, 255.0), (np.uint16, 65535.0), (np.float32, 1.0),
                                           (np.float64, 1.0)])
 @pytest.mark.parametrize("channels", [3, 4])
-def test_kernel_matches_naive(rng, dtype, scale, channels):
+@pytest.mark.parametrize("tetra", [False, True])
+def test_kernel_matches_naive(rng, dtype, scale, channels, tetra):
     lut = _random_lut(rng).astype(np.float32)
     src = (rng.random((3000, channels)) * 1.2 * scale - 0.1 * scale)
     src = np.clip(src, 0, scale).astype(dtype) if scale != 1.0 else src.astype(dtype)
     a, b = np.empty_like(src), np.empty_like(src)
     out_max = scale if scale != 1.0 else 0.0
-    apply_lut_trilinear(src, a, lut, 1.0 / scale, out_max)
-    naive_apply(src, b, lut, 1.0 / scale, out_max)
+    apply_lut_3d(src, a, lut, 1.0 / scale, out_max, tetra)
+    naive_apply(src, b, lut, 1.0 / scale, out_max, tetra)
     np.testing.assert_allclose(a.astype(float), b.astype(float), atol=1e-5 if scale == 1.0 else 0)
 
 
@@ -55,6 +56,28 @@ def test_apply_lut_float_alpha_gray(rng):
     np.testing.assert_array_equal(out_ga[..., 1], gray[::-1])
     half = apply_lut(rng.random((3, 3, 3)).astype(np.float16), lut)
     assert half.dtype == np.float16
+
+
+def test_tetrahedral_exact_on_affine_maps_and_keeps_greys_on_the_diagonal(rng):
+    mat = np.array([[0.6, 0.2, 0.1], [0.1, 0.7, -0.1], [0.0, 0.3, 0.5]])
+    lut = bake_lut(lambda x: x @ mat.T + 0.1, 5, clip=False)  # affine: both interpolations are exact
+    img = rng.random((20, 30, 3))
+    for interp in ("trilinear", "tetrahedral"):
+        np.testing.assert_allclose(apply_lut(img, lut, interp=interp), img @ mat.T + 0.1, atol=1e-6)
+    # a LUT whose grey nodes are grey: tetrahedral output of a grey input depends only on the
+    # diagonal nodes (c000, c111), so it stays grey; trilinear mixes in the off-diagonal corners
+    lut = rng.random((5, 5, 5, 3))
+    for i in range(5):
+        lut[i, i, i] = i / 4
+    grey = np.repeat(rng.random((50, 1, 1)), 3, axis=2)
+    tet = apply_lut(grey, lut, interp="tetrahedral")
+    np.testing.assert_allclose(tet, grey, atol=1e-6)
+    assert np.abs(apply_lut(grey, lut) - grey).max() > 1e-3
+    # the two differ inside cells but agree at nodes
+    nodes = identity_lut(5).reshape(-1, 1, 3)
+    np.testing.assert_allclose(apply_lut(nodes, lut, interp="tetrahedral"), lut.reshape(-1, 1, 3), atol=1e-6)
+    with pytest.raises(ValueError, match="interp"):
+        apply_lut(img, lut, interp="cubic")
 
 
 def test_apply_lut_strided_input(rng):

@@ -132,7 +132,7 @@ def test_one_image_equals_transfer_and_threads_equal_cluster(client, images, tmp
     paths, _, palette = images
     summary = transfer_many(paths[:1], palette, str(tmp_path / "one"), lut_size=9, rng=11, **FAST_GRID)
     assert summary[0][1]
-    expected = transfer(read_image(paths[0]), palette, lut_size=9, rng=11, **FAST_GRID)
+    expected = transfer(read_image(paths[0]), palette, method="grid", lut_size=9, rng=11, **FAST_GRID)
     np.testing.assert_array_equal(read_image(summary[0][2]), expected)
     # pooled fit: same LUT on local threads and on the cluster; "first" differs from "pooled"
     pooled = batch_lut(paths, palette, lut_size=9, rng=12, **FAST_GRID)

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from iadb_graphics.color import ReinhardMap, convert, fit_map, palette, regrain, transfer
+from iadb_graphics.color import ReinhardMap, apply_lut, bake_lut, convert, fit_map, palette, regrain, transfer
 from iadb_graphics.metrics import sliced_w2
 
 
@@ -27,7 +27,7 @@ def test_reinhard_map_matches_moments(rng):
 
 
 @pytest.mark.parametrize("method, space, tol", [("reinhard", "lalphabeta", 1e-6), ("idt", "lab", 0.02),
-                                                 ("sliced", "lab", 0.02)])
+                                                 ("sliced", "lab", 0.02), ("sliced-lut", "lab", 0.02)])
 def test_palette_equal_source_is_near_identity(rng, method, space, tol):
     img = _photo_like(rng, dtype=np.float64)
     cmap = fit_map(img, img, method=method, space=space, rng=1)
@@ -163,13 +163,15 @@ def test_default_transfer_recovers_a_known_affine_recolouring(rng):
     assert sliced_w2(palette(out).points, palette(p8).points, rng=0) < 0.1 * before
 
 
-def test_default_transfer_keeps_a_smooth_ramp_smooth_and_ordered(rng):
+def test_grid_transfer_keeps_a_smooth_ramp_smooth_and_ordered(rng):
     """No speckle: a smooth ramp onto a photo-like palette stays smooth (total variation of the
-    output at most 2× the source's; previous defaults: 2.9×) and keeps its lightness order (no
-    step darker by more than 1.5 L*; previous defaults: 4.1)."""
+    output at most 2× the source's; the grid method's first defaults: 2.9×) and keeps its
+    lightness order (no step darker by more than 1.5 L*; first defaults: 4.1). A ramp has one
+    dimension of colours; transport that matches a 3D palette fully (``sliced-lut``) crumples it
+    (TV 3.5×): the grid method, which keeps the order of lightness, is the one for such sources."""
     x = np.linspace(0, 1, 64)[None, :].repeat(24, 0)
     ramp = np.round(np.stack([0.2 + 0.6 * x, 0.3 + 0.3 * x, 0.7 - 0.4 * x], -1) * 255).astype(np.uint8)
-    out = transfer(ramp, _photo_like(rng, 48, 64), rng=0)
+    out = transfer(ramp, _photo_like(rng, 48, 64), method="grid", rng=0)
 
     def tv(img):
         lab = _lab(img).reshape(img.shape)
@@ -212,3 +214,74 @@ def test_regrain_luma_mode_keeps_chroma_and_smooths_luma_change(rng):
                                atol=1e-4)
     with pytest.raises(ValueError, match="mode"):
         regrain(src, src, mode="hsv")
+
+
+def test_sliced_particles_match_the_target_and_keep_equal_colours_equal(rng):
+    from iadb_graphics.color.lattice import sliced_particles
+
+    xs = rng.normal(0.3, 0.05, (4000, 3))
+    xs[:1000] = xs[0]  # a quarter of the samples share one colour
+    xt = rng.normal([0.7, 0.4, 0.5], [0.1, 0.05, 0.02], (4000, 3))
+    before = sliced_w2(xs, xt, rng=0)
+    exact = sliced_particles(xs, xt, 30, rng=0)
+    assert sliced_w2(exact, xt, rng=0) < 0.05 * before
+    smooth = sliced_particles(xs, xt, 30, bins=16, rng=0)
+    assert sliced_w2(smooth, xt, rng=0) < 0.2 * before
+    assert np.ptp(smooth[:1000], axis=0).max() == 0.0  # a smooth map: one colour, one image
+    assert np.ptp(exact[:1000], axis=0).max() > 0.01   # rank matching scatters the duplicates
+    np.testing.assert_array_equal(sliced_particles(xs, xt, 0), xs)
+    with pytest.raises(ValueError, match="as many"):
+        sliced_particles(xs, xt[:10], 3)
+
+
+def test_fit_lut_fits_pairs_where_the_colours_are(rng):
+    from iadb_graphics.color.lattice import affine_lut, fit_lut
+
+    mat = np.array([[0.5, 0.2, 0.1], [0.0, 0.8, 0.1], [0.1, 0.0, 0.6]])
+    x = rng.random((5000, 3))
+    y = x @ mat.T + 0.1
+    np.testing.assert_allclose(fit_lut(x, y, 9), affine_lut(x, y, 9), atol=1e-9)  # affine pairs: exact
+    np.testing.assert_allclose(apply_lut(x[:, None, :], fit_lut(x, y, 9))[:, 0], y, atol=1e-9)
+    # a curved map on colours that fill one corner of the cube: at those colours the fitted LUT
+    # is closer to the map than the same-size LUT baked at the nodes; far from them it is the
+    # affine fit of the pairs
+    x = 0.1 + 0.3 * rng.random((20000, 3))
+
+    def curve(c):
+        return np.stack([c[:, 0] ** 2 * 4, np.sin(6 * c[:, 1]) * 0.5 + 0.4, np.sqrt(c[:, 2])], 1).clip(0, 1)
+
+    fitted, baked = fit_lut(x, curve(x), 9, n_iters=30, bandwidth=0.5), bake_lut(curve, 9)
+    xe = 0.1 + 0.3 * rng.random((4000, 3))
+    err_fit = np.abs(apply_lut(xe[:, None], fitted)[:, 0] - curve(xe)).mean()
+    err_bake = np.abs(apply_lut(xe[:, None], baked)[:, 0] - curve(xe)).mean()
+    assert err_fit < 0.7 * err_bake, (err_fit, err_bake)
+    np.testing.assert_allclose(fitted[-1, -1, -1], affine_lut(x, curve(x), 9)[-1, -1, -1], atol=1e-3)
+
+
+def test_sliced_lut_default_is_a_lut_fitted_at_the_baked_size(rng):
+    img, pal = _photo_like(rng), _photo_like(rng)[::-1, :, ::-1]
+    cm = fit_map(img, pal, rng=0, size=17)
+    assert cm.method == "sliced-lut" and cm.inner.lut_.shape == (17, 17, 17, 3)
+    np.testing.assert_allclose(bake_lut(cm, 17), cm.inner.lut_, atol=1e-6)  # baking reads the nodes back
+    out = transfer(img, pal, rng=0, lut_size=17)
+    np.testing.assert_array_equal(out, apply_lut(img, cm.inner.lut_))
+    assert sliced_w2(palette(out).points, palette(pal).points, rng=0) < 0.3 * sliced_w2(
+        palette(img).points, palette(pal).points, rng=0)
+    with pytest.raises(TypeError, match="unknown option"):
+        fit_map(img, pal, n_pairs=3)
+
+
+def test_splat_kernel_matches_naive(rng):
+    from iadb_graphics._kernels.lattice import splat_trilinear
+    from tests.naive.lattice import splat_trilinear as naive
+
+    u = rng.random((3000, 3)) * 1.2 - 0.1  # some outside [0, 1]: clamped
+    u[:5] = [[0, 0, 0], [1, 1, 1], [1, 0, 1], [0.5, 0.5, 0.5], [1 / 3, 2 / 3, 1]]
+    vals = rng.standard_normal((3000, 2))
+    a = (np.zeros((5, 5, 5)), np.zeros((5, 5, 5, 2)))
+    b = (np.zeros((5, 5, 5)), np.zeros((5, 5, 5, 2)))
+    splat_trilinear(u, vals, *a)
+    naive(u, vals, *b)
+    np.testing.assert_allclose(a[0], b[0], atol=1e-10)
+    np.testing.assert_allclose(a[1], b[1], atol=1e-10)
+    assert a[0].sum() == pytest.approx(3000)  # partition of unity

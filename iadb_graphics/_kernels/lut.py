@@ -1,4 +1,4 @@
-"""Trilinear application of a 3D colour LUT, fused with dtype conversion (no temporaries)."""
+"""Application of a 3D colour LUT (trilinear or tetrahedral), fused with dtype conversion."""
 from __future__ import annotations
 
 import numpy as np
@@ -6,7 +6,7 @@ from numba import njit, prange
 
 
 @njit(cache=True, parallel=True)
-def apply_lut_trilinear(src, dst, lut, in_scale, out_max):
+def apply_lut_3d(src, dst, lut, in_scale, out_max, tetrahedral):
     """Map the first 3 channels of ``src`` through ``lut``; copy the other channels unchanged.
 
     Parameters
@@ -19,6 +19,10 @@ def apply_lut_trilinear(src, dst, lut, in_scale, out_max):
         1/255, 1/65535 or 1.
     out_max : float
         > 0: integer output, ``round(clip(v, 0, 1) * out_max)``; 0: float output, unclipped.
+    tetrahedral : bool
+        False: trilinear (the 8 corners of the cell). True: tetrahedral (the 4 corners of the
+        tetrahedron of the cell that holds the point, split along the cell's main diagonal,
+        as ffmpeg's ``lut3d`` default and most grading tools do).
     """
     n, c = src.shape
     s = lut.shape[0]
@@ -33,14 +37,39 @@ def apply_lut_trilinear(src, dst, lut, in_scale, out_max):
         tr = r - i
         tg = g - j
         tb = b - k
-        ur = 1.0 - tr
-        ug = 1.0 - tg
-        ub = 1.0 - tb
         for ch in range(3):
-            v = (ur * (ug * (ub * lut[i, j, k, ch] + tb * lut[i, j, k + 1, ch])
-                       + tg * (ub * lut[i, j + 1, k, ch] + tb * lut[i, j + 1, k + 1, ch]))
-                 + tr * (ug * (ub * lut[i + 1, j, k, ch] + tb * lut[i + 1, j, k + 1, ch])
-                         + tg * (ub * lut[i + 1, j + 1, k, ch] + tb * lut[i + 1, j + 1, k + 1, ch])))
+            c000 = lut[i, j, k, ch]
+            c111 = lut[i + 1, j + 1, k + 1, ch]
+            if tetrahedral:
+                # walk from c000 to c111 along the axes in decreasing order of t
+                if tr >= tg:
+                    if tg >= tb:    # r >= g >= b
+                        v = ((1.0 - tr) * c000 + (tr - tg) * lut[i + 1, j, k, ch]
+                             + (tg - tb) * lut[i + 1, j + 1, k, ch] + tb * c111)
+                    elif tr >= tb:  # r >= b > g
+                        v = ((1.0 - tr) * c000 + (tr - tb) * lut[i + 1, j, k, ch]
+                             + (tb - tg) * lut[i + 1, j, k + 1, ch] + tg * c111)
+                    else:           # b > r >= g
+                        v = ((1.0 - tb) * c000 + (tb - tr) * lut[i, j, k + 1, ch]
+                             + (tr - tg) * lut[i + 1, j, k + 1, ch] + tg * c111)
+                else:
+                    if tb > tg:     # b > g > r
+                        v = ((1.0 - tb) * c000 + (tb - tg) * lut[i, j, k + 1, ch]
+                             + (tg - tr) * lut[i, j + 1, k + 1, ch] + tr * c111)
+                    elif tb > tr:   # g >= b > r
+                        v = ((1.0 - tg) * c000 + (tg - tb) * lut[i, j + 1, k, ch]
+                             + (tb - tr) * lut[i, j + 1, k + 1, ch] + tr * c111)
+                    else:           # g > r >= b
+                        v = ((1.0 - tg) * c000 + (tg - tr) * lut[i, j + 1, k, ch]
+                             + (tr - tb) * lut[i + 1, j + 1, k, ch] + tb * c111)
+            else:
+                ur = 1.0 - tr
+                ug = 1.0 - tg
+                ub = 1.0 - tb
+                v = (ur * (ug * (ub * c000 + tb * lut[i, j, k + 1, ch])
+                           + tg * (ub * lut[i, j + 1, k, ch] + tb * lut[i, j + 1, k + 1, ch]))
+                     + tr * (ug * (ub * lut[i + 1, j, k, ch] + tb * lut[i + 1, j, k + 1, ch])
+                             + tg * (ub * lut[i + 1, j + 1, k, ch] + tb * c111)))
             if out_max > 0.0:
                 dst[p, ch] = np.floor(min(max(v, 0.0), 1.0) * out_max + 0.5)
             else:

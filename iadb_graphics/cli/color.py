@@ -19,13 +19,16 @@ from .batch import add_batch_arguments, run_batch
 
 __all__ = ["register", "run_color_transfer", "run_apply_lut"]
 
+#: SOURCE extensions read as a video (graded with one LUT, see iadb_graphics.color.video).
+VIDEO_EXTENSIONS = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v")
+
 _HEX_LIST = re.compile(r"^\s*#?[0-9a-fA-F]{3}([0-9a-fA-F]{3})?(\s*,\s*#?[0-9a-fA-F]{3}([0-9a-fA-F]{3})?)*\s*$")
 
 
 def register(subparsers) -> None:
     """Add the ``color-transfer`` and ``apply-lut`` sub-commands to an argparse ``subparsers``."""
     from ..color.spaces import SPACES
-    from ..color.transfer import METHODS
+    from ..color.transfer import DEFAULT_METHOD, METHODS
 
     p = subparsers.add_parser(
         "color-transfer", help="recolour an image with another image's (or some swatches') palette",
@@ -33,13 +36,17 @@ def register(subparsers) -> None:
                     "of hex swatches such as '#264653,#2a9d8f,#e9c46a'), through a baked 3D LUT.")
     p.add_argument("source", metavar="SOURCE", nargs="+",
                    help="image(s) to recolour (PNG, JPEG, TIFF; 8/16-bit; alpha kept); several files, "
-                        "folders or globs make a batch written to --out-dir")
+                        "folders or globs make a batch written to --out-dir; one video file (" + ", ".join(
+                            VIDEO_EXTENSIONS) + ") is graded with one LUT fitted over the clip (needs imageio-ffmpeg; "
+                        "-o a video and/or --cube)")
     p.add_argument("palette", metavar="PALETTE", help="palette image path, or comma-separated hex swatches")
     p.add_argument("-o", "--output", metavar="OUT", help="output image path (one SOURCE)")
-    p.add_argument("--method", default="grid", choices=METHODS, help="colour map (default: grid)")
+    p.add_argument("--method", default=DEFAULT_METHOD, choices=METHODS,
+                   help=f"colour map (default: {DEFAULT_METHOD})")
     p.add_argument("--space", default="lab", choices=SPACES, help="working colour space (default: lab)")
     p.add_argument("--strength", type=float, default=1.0, help="0 = unchanged, 1 = full transfer (default 1)")
-    p.add_argument("--lut-size", type=int, default=33, help="LUT nodes per axis (default 33)")
+    p.add_argument("--lut-size", type=int, default=None,
+                   help="LUT nodes per axis (default 65 for sliced-lut, 33 for the other methods)")
     p.add_argument("--regrain", action="store_true", help="keep the source's fine detail (guided filter)")
     p.add_argument("--cube", metavar="LUT.cube", help="also write the LUT as a .cube file")
     p.add_argument("--plot", metavar="compare.png", help="also write a before / palette / after figure")
@@ -93,6 +100,10 @@ def _image_outputs(args):
 
 def run_color_transfer(args) -> int:
     """Run ``color-transfer`` from parsed ``args``; returns the exit code."""
+    from ..color.transfer import DEFAULT_LUT_SIZE
+
+    if args.lut_size is None:
+        args.lut_size = DEFAULT_LUT_SIZE.get(args.method, 33)
     batch = len(args.source) > 1 or args.out_dir is not None or any(os.path.isdir(s) for s in args.source)
     if batch:
         bad = [flag for flag, value in (("-o", args.output), ("--cube", args.cube), ("--plot", args.plot),
@@ -105,6 +116,9 @@ def run_color_transfer(args) -> int:
     if args.workers is not None or args.scheduler is not None:
         print("iadb-graphics color-transfer: error: --workers/--scheduler need a batch (--out-dir)", file=sys.stderr)
         return 2
+    if os.path.splitext(args.source[0])[1].lower() in VIDEO_EXTENSIONS:
+        args.source = args.source[0]
+        return _run_video(args)
     if args.output is None:
         print("iadb-graphics color-transfer: error: -o OUT is required for a single SOURCE", file=sys.stderr)
         return 2
@@ -112,32 +126,42 @@ def run_color_transfer(args) -> int:
     return _run_single(args)
 
 
-@command("iadb-graphics color-transfer")
-def _run_single(args) -> int:
-    from ..color import apply_lut, bake_lut, blend_lut, fit_map, write_cube
-    from ..color.palette import parse_swatches
-
-    t0 = time.perf_counter()
-    outputs = _image_outputs(args)
-    outputs.add("--cube", args.cube, (".cube",))
-    outputs.add("--plot", args.plot, (".png", ".pdf", ".svg"))
+def _check_numbers(args) -> None:
+    """Refuse out-of-range --strength, --lut-size and --seed."""
     if not 0.0 <= args.strength <= 1.0:
         raise UsageError(f"--strength must lie in [0, 1], got {args.strength}")
     if not 2 <= args.lut_size <= 256:
         raise UsageError(f"--lut-size must lie in 2..256, got {args.lut_size}")
     at_least("--seed", args.seed, 0)
-    source = _read(args.source, "SOURCE")
+
+
+def _palette_arg(args):
+    """PALETTE → (what ``fit_map`` takes, what the figure shows): an image file or hex swatches."""
+    from ..color.palette import parse_swatches
+
     if os.path.exists(args.palette):
         pal = _read(args.palette, "PALETTE")
-        shown = pal
-    elif _HEX_LIST.match(args.palette):
-        pal = args.palette
-        shown = parse_swatches(pal)
-    else:
-        raise UsageError(f"PALETTE {args.palette!r} is neither an existing image file nor a comma-separated "
-                         "list of hex colours")
+        return pal, pal
+    if _HEX_LIST.match(args.palette):
+        return args.palette, parse_swatches(args.palette)
+    raise UsageError(f"PALETTE {args.palette!r} is neither an existing image file nor a comma-separated "
+                     "list of hex colours")
+
+
+@command("iadb-graphics color-transfer")
+def _run_single(args) -> int:
+    from ..color import apply_lut, bake_lut, blend_lut, fit_map, write_cube
+
+    t0 = time.perf_counter()
+    outputs = _image_outputs(args)
+    outputs.add("--cube", args.cube, (".cube",))
+    outputs.add("--plot", args.plot, (".png", ".pdf", ".svg"))
+    _check_numbers(args)
+    source = _read(args.source, "SOURCE")
+    pal, shown = _palette_arg(args)
     print(f"fitting {args.method} map in {args.space} ...", file=sys.stderr)
-    cmap = fit_map(source, pal, method=args.method, space=args.space, rng=args.seed)
+    cmap = fit_map(source, pal, method=args.method, space=args.space, rng=args.seed,
+                   **({"size": args.lut_size} if args.method == "sliced-lut" else {}))
     lut = bake_lut(cmap, args.lut_size)
     lut = blend_lut(lut, args.strength)
     out = source.copy() if args.strength == 0 else apply_lut(source, lut)
@@ -155,6 +179,42 @@ def _run_single(args) -> int:
             save_figure(transfer_figure(source, shown, {args.method: out}), outputs.stage("--plot"))
     print(f"wrote {', '.join(outputs.paths)} ({out.shape[1]}x{out.shape[0]} {out.dtype}) "
           f"in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+    return 0
+
+
+@command("iadb-graphics color-transfer")
+def _run_video(args) -> int:
+    """A video SOURCE: fit one grade on frames sampled over the clip, apply it to every frame."""
+    from ..color import blend_lut
+    from ..color.video import DEFAULT_FIT_FRAMES, fit_video_lut, grade_video, video_info
+
+    t0 = time.perf_counter()
+    bad = [flag for flag, value in (("--plot", args.plot), ("--regrain", args.regrain)) if value]
+    if bad:
+        raise UsageError(f"{', '.join(bad)} cannot be used with a video SOURCE")
+    if args.output is None and args.cube is None:
+        raise UsageError("a video SOURCE needs -o OUT (a video file) and/or --cube LUT.cube")
+    outputs = Outputs(force=args.force)
+    outputs.add("-o", args.output, VIDEO_EXTENSIONS)
+    outputs.add("--cube", args.cube, (".cube",))
+    _check_numbers(args)
+    import importlib.util
+
+    if importlib.util.find_spec("imageio_ffmpeg") is None:
+        raise UsageError("a video SOURCE needs imageio-ffmpeg: pip install imageio-ffmpeg")
+    pal, _ = _palette_arg(args)
+    info = video_info(args.source, name="SOURCE")
+    print(f"fitting {args.method} grade on {min(DEFAULT_FIT_FRAMES, info.n_frames)} of {info.n_frames} frames ...",
+          file=sys.stderr)
+    lut = fit_video_lut(args.source, pal, lut_size=args.lut_size, method=args.method, space=args.space,
+                        rng=args.seed, info=info)
+    lut = blend_lut(lut, args.strength)
+    with outputs.writing():
+        report = grade_video(args.source, lut=lut, output=outputs.stage("-o") if args.output else None,
+                             cube=outputs.stage("--cube") if args.cube else None, force=True)
+    written = f"wrote {', '.join(outputs.paths)} " if outputs.paths else ""
+    print(f"{written}({report.n_frames} frames) in {time.perf_counter() - t0:.1f} s; temporal stability: the output "
+          f"changes {report.flicker:.2f}x as much as the source from frame to frame", file=sys.stderr)
     return 0
 
 

@@ -1,18 +1,24 @@
 """3D colour lookup tables over the RGB cube: bake a colour map, apply a LUT to an image.
 
 A LUT is an array ``(s, s, s, 3)``: ``lut[i, j, k]`` is the output sRGB colour for the input
-``(i, j, k) / (s - 1)`` (red index first). It is applied with trilinear interpolation by a Numba
-kernel fused with the dtype conversion, so applying it needs no memory beyond the output image.
+``(i, j, k) / (s - 1)`` (red index first). It is applied with trilinear or tetrahedral
+interpolation (:data:`INTERPOLATIONS`) by a Numba kernel fused with the dtype conversion, so
+applying it needs no memory beyond the output image. Tetrahedral interpolation is what ffmpeg's
+``lut3d`` filter uses by default (``interp=tetrahedral``); ``interp=trilinear`` there matches
+this module's default.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .._progress import progress_bar
-from .._validation import check_float, check_int, describe
+from .._validation import check_choice, check_float, check_int, describe
 from .image import LUMA, check_image, color_channels, image_scale
 
-__all__ = ["identity_lut", "bake_lut", "apply_lut", "check_lut", "blend_lut"]
+__all__ = ["identity_lut", "bake_lut", "apply_lut", "check_lut", "blend_lut", "INTERPOLATIONS"]
+
+#: Interpolations of :func:`apply_lut`.
+INTERPOLATIONS = ("trilinear", "tetrahedral")
 
 _GRAY_CHUNK = 1 << 20
 
@@ -84,14 +90,19 @@ def blend_lut(lut, strength: float) -> np.ndarray:
     return ident + strength * (lut - ident)
 
 
-def apply_lut(image, lut) -> np.ndarray:
-    """Apply a 3D LUT to an image with trilinear interpolation (Numba, parallel).
+def apply_lut(image, lut, *, interp: str = "trilinear") -> np.ndarray:
+    """Apply a 3D LUT to an image (Numba, parallel).
 
     Parameters
     ----------
     image : ndarray (H, W), (H, W, 1), (H, W, 2), (H, W, 3) or (H, W, 4)
         uint8, uint16 or float (read as [0, 1]; inputs outside are clamped to the LUT domain).
     lut : ndarray (s, s, s, 3)
+    interp : {"trilinear", "tetrahedral"}
+        Interpolation between the LUT's nodes: the 8 corners of the cell, or the 4 corners of
+        the tetrahedron (of the 6 that split the cell along its grey diagonal) holding the
+        colour. Both are exact at the nodes and for affine LUTs; tetrahedral keeps neutral
+        greys on the grey diagonal and is ffmpeg's ``lut3d`` default.
 
     Returns
     -------
@@ -102,19 +113,20 @@ def apply_lut(image, lut) -> np.ndarray:
         Needs no temporary memory beyond the output (plus a contiguous copy of a strided input,
         or 1-Mpixel chunks for grayscale).
     """
-    from .._kernels.lut import apply_lut_trilinear
+    from .._kernels.lut import apply_lut_3d
 
     img = check_image(image, "image")
+    tetra = check_choice(interp, "interp", INTERPOLATIONS) == "tetrahedral"
     table = np.ascontiguousarray(check_lut(lut), dtype=np.float32)
     scale = image_scale(img)
     if img.dtype == np.float16:  # numba has no float16 arithmetic
-        return apply_lut(img.astype(np.float32), table).astype(np.float16)
+        return apply_lut(img.astype(np.float32), table, interp=interp).astype(np.float16)
     in_scale, out_max = 1.0 / scale, (scale if scale != 1.0 else 0.0)
     h, w = img.shape[:2]
     if color_channels(img) == 3:
         src = np.ascontiguousarray(img).reshape(h * w, img.shape[2])
         dst = np.empty_like(src)
-        apply_lut_trilinear(src, dst, table, in_scale, out_max)
+        apply_lut_3d(src, dst, table, in_scale, out_max, tetra)
         return dst.reshape(img.shape)
     flat = np.ascontiguousarray(img).reshape(h * w, -1)
     out = np.empty_like(flat)
@@ -123,7 +135,7 @@ def apply_lut(image, lut) -> np.ndarray:
         g = flat[s:s + _GRAY_CHUNK, 0].astype(np.float32) * np.float32(in_scale)
         rgb = np.repeat(g[:, None], 3, axis=1)
         mapped = np.empty_like(rgb)
-        apply_lut_trilinear(rgb, mapped, table, 1.0, 0.0)
+        apply_lut_3d(rgb, mapped, table, 1.0, 0.0, tetra)
         y = mapped @ luma
         if out_max:
             y = np.floor(np.clip(y, 0.0, 1.0) * out_max + 0.5)
