@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from iadb_graphics import Uniform, toy2d
+from iadb_graphics.color.lattice import LUTMap
 from iadb_graphics.color.reinhard import ReinhardMap
 from iadb_graphics.densities import Gaussian
 from iadb_graphics.maps.base import BaseMap, NotFittedError
@@ -80,6 +81,8 @@ CASES = [
 if MitsubaWarp is not None:
     CASES.append(Case("MitsubaWarp", lambda: MitsubaWarp(kind="marginal-discrete"), None, _IMAGE,
                       round_trip_atol=1e-3, fd_step=1e-3, log_det_rtol=2e-2, inside=_central))
+_RGB = np.random.default_rng(4).random((2000, 3))
+CASES.append(Case("LUTMap", lambda: LUTMap(size=9), _RGB, np.clip(0.8 * _RGB + 0.1, 0, 1), d=3))
 IDS = [c.name for c in CASES]
 
 

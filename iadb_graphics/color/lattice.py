@@ -171,10 +171,15 @@ def fit_lut(x, y, size: int = 33, *, bandwidth: float = 1.0, n_iters: int = 16, 
 class LUTMap(BaseMap):
     """A map of RGB colours (n, 3) in [0, 1] given by a LUT (trilinear), fitted by :func:`fit_lut`.
 
+    Unlike the transport maps, ``fit(source, target)`` is a regression on *paired* colours:
+    ``target[i]`` is the image of ``source[i]``. The map has no inverse and no log-determinant.
+
     Parameters
     ----------
     size, bandwidth, n_iters : as in :func:`fit_lut`.
     """
+
+    has_inverse = False
 
     def __init__(self, *, size: int = 33, bandwidth: float = 1.0, n_iters: int = 16):
         self.size = check_int(size, "size", minimum=2, maximum=256)
@@ -188,10 +193,11 @@ class LUTMap(BaseMap):
         self.bounds = np.array([[0.0, 1.0]] * 3)
         return self
 
-    def transform(self, x):
+    def transform(self, x, *, return_log_det=False):
         """Trilinear interpolation of the fitted LUT at colours (n, 3)."""
         from .._kernels.lut import apply_lut_3d
 
+        self._check_log_det(return_log_det)
         self._check_fitted()
         x, restore = to_numpy_io(x, "x", 3)
         out = np.empty_like(x)
