@@ -150,7 +150,7 @@ def _palette_arg(args):
 
 @command("iadb-graphics color-transfer")
 def _run_single(args) -> int:
-    from ..color import apply_lut, bake_lut, blend_lut, fit_map, write_cube
+    from ..color import apply_lut, grade_lut, write_cube
 
     t0 = time.perf_counter()
     outputs = _image_outputs(args)
@@ -160,10 +160,8 @@ def _run_single(args) -> int:
     source = _read(args.source, "SOURCE")
     pal, shown = _palette_arg(args)
     print(f"fitting {args.method} map in {args.space} ...", file=sys.stderr)
-    cmap = fit_map(source, pal, method=args.method, space=args.space, rng=args.seed,
-                   **({"size": args.lut_size} if args.method == "sliced-lut" else {}))
-    lut = bake_lut(cmap, args.lut_size)
-    lut = blend_lut(lut, args.strength)
+    lut = grade_lut(source, pal, method=args.method, space=args.space, lut_size=args.lut_size,
+                    strength=args.strength, rng=args.seed)
     out = source.copy() if args.strength == 0 else apply_lut(source, lut)
     if args.regrain and args.strength > 0:
         from ..color import regrain
@@ -185,7 +183,6 @@ def _run_single(args) -> int:
 @command("iadb-graphics color-transfer")
 def _run_video(args) -> int:
     """A video SOURCE: fit one grade on frames sampled over the clip, apply it to every frame."""
-    from ..color import blend_lut
     from ..color.video import DEFAULT_FIT_FRAMES, fit_video_lut, grade_video, video_info
 
     t0 = time.perf_counter()
@@ -207,8 +204,7 @@ def _run_video(args) -> int:
     print(f"fitting {args.method} grade on {min(DEFAULT_FIT_FRAMES, info.n_frames)} of {info.n_frames} frames ...",
           file=sys.stderr)
     lut = fit_video_lut(args.source, pal, lut_size=args.lut_size, method=args.method, space=args.space,
-                        rng=args.seed, info=info)
-    lut = blend_lut(lut, args.strength)
+                        strength=args.strength, rng=args.seed, info=info)
     with outputs.writing():
         report = grade_video(args.source, lut=lut, output=outputs.stage("-o") if args.output else None,
                              cube=outputs.stage("--cube") if args.cube else None, force=True)

@@ -12,8 +12,8 @@ from .palette import palette, swatches
 from .regrain import regrain
 from .reinhard import ReinhardMap
 from .spaces import SPACES, convert
-from .transfer import DEFAULT_METHOD, METHODS, ColorMap, fit_map, transfer
+from .transfer import DEFAULT_METHOD, METHODS, ColorMap, fit_map, grade_lut, transfer
 
 __all__ = ["CubeFileError", "read_cube", "read_hald", "write_cube", "write_hald", "apply_lut", "bake_lut",
            "blend_lut", "identity_lut", "INTERPOLATIONS", "fit_lut", "palette", "swatches", "regrain", "ReinhardMap",
-           "SPACES", "convert", "DEFAULT_METHOD", "METHODS", "ColorMap", "fit_map", "transfer"]
+           "SPACES", "convert", "DEFAULT_METHOD", "METHODS", "ColorMap", "fit_map", "grade_lut", "transfer"]

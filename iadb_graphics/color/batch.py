@@ -159,8 +159,7 @@ def _fit_frames(n, limit):
 
 
 def _batch_lut(runner, paths, palette, *, method, space, lut_size, strength, fit_on, n_samples, rng, **options):
-    from .lut import bake_lut, blend_lut
-    from .transfer import DEFAULT_SAMPLES, fit_map
+    from .transfer import DEFAULT_SAMPLES, grade_lut
     from ..io import read_image
 
     if fit_on == "first" or len(paths) == 1:
@@ -185,10 +184,8 @@ def _batch_lut(runner, paths, palette, *, method, space, lut_size, strength, fit
         if not samples:
             return None
         source = _pooled_image(samples)
-    cmap = fit_map(source, palette, method=method, space=space, n_samples=n_samples, rng=rng, progress=False,
-                   **options)
-    lut = bake_lut(cmap, lut_size)
-    return blend_lut(lut, strength) if strength != 1.0 else lut
+    return grade_lut(source, palette, method=method, space=space, lut_size=lut_size, strength=strength,
+                     n_samples=n_samples, rng=rng, progress=False, **options)
 
 
 def _check_common(method, space, lut_size, strength, fit_on):

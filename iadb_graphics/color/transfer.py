@@ -34,7 +34,7 @@ from .palette import SPACE_RANGE, palette, swatches
 from .regrain import regrain as _regrain
 from .spaces import SPACES, convert
 
-__all__ = ["METHODS", "DEFAULT_METHOD", "ColorMap", "fit_map", "transfer", "make_map"]
+__all__ = ["METHODS", "DEFAULT_METHOD", "ColorMap", "fit_map", "grade_lut", "transfer", "make_map"]
 
 #: Method names accepted by :func:`fit_map` / :func:`transfer`.
 METHODS = ("sliced-lut", "grid", "mlp", "emd", "sinkhorn", "sliced", "idt", "reinhard")
@@ -285,6 +285,27 @@ def fit_map(source, palette_image, *, method: str = DEFAULT_METHOD, space: str =
     return ColorMap(inner, space, method, luma_weight)
 
 
+def grade_lut(source, palette_image, *, method: str = DEFAULT_METHOD, space: str = "lab",
+              lut_size: int | None = None, strength: float = 1.0, n_samples: int | None = None, rng=None,
+              progress=None, **options) -> np.ndarray:
+    """One colour grade as a 3D LUT: ``fit_map`` → ``bake_lut`` → ``blend_lut``.
+
+    Parameters as in :func:`transfer`; ``source`` may be any image (or stack of pixels) whose
+    colours the map is fitted on. Returns the LUT ``(s, s, s, 3)`` that :func:`transfer`,
+    batch and video grading and the command line apply (``strength`` already blended in).
+    """
+    strength = check_float(strength, "strength", minimum=0.0, maximum=1.0)
+    check_choice(method, "method", METHODS)
+    lut_size = check_int(DEFAULT_LUT_SIZE.get(method, 33) if lut_size is None else lut_size, "lut_size",
+                         minimum=2, maximum=256)
+    if method == "sliced-lut":  # the LUT is fitted at the size it is baked at
+        options.setdefault("size", lut_size)
+    cmap = fit_map(source, palette_image, method=method, space=space, n_samples=n_samples, rng=rng,
+                   progress=progress, **options)
+    lut = bake_lut(cmap, lut_size, progress=progress)
+    return blend_lut(lut, strength) if strength != 1.0 else lut
+
+
 def transfer(source, palette_image, *, method: str = DEFAULT_METHOD, space: str = "lab", lut_size: int | None = None,
              strength: float = 1.0, regrain: bool = False, n_samples: int | None = None, rng=None,
              progress=None, **options) -> np.ndarray:
@@ -314,18 +335,9 @@ def transfer(source, palette_image, *, method: str = DEFAULT_METHOD, space: str 
         Same shape and dtype as ``source``.
     """
     img = check_image(source, "source", min_size=2)
-    strength = check_float(strength, "strength", minimum=0.0, maximum=1.0)
-    check_choice(method, "method", METHODS)
-    lut_size = check_int(DEFAULT_LUT_SIZE.get(method, 33) if lut_size is None else lut_size, "lut_size",
-                         minimum=2, maximum=256)
-    if strength == 0.0:
+    if check_float(strength, "strength", minimum=0.0, maximum=1.0) == 0.0:
         return img.copy()
-    if method == "sliced-lut":  # the LUT is fitted at the size it is baked at
-        options.setdefault("size", lut_size)
-    cmap = fit_map(img, palette_image, method=method, space=space, n_samples=n_samples, rng=rng,
-                   progress=progress, **options)
-    lut = bake_lut(cmap, lut_size, progress=progress)
-    if strength != 1.0:
-        lut = blend_lut(lut, strength)
+    lut = grade_lut(img, palette_image, method=method, space=space, lut_size=lut_size, strength=strength,
+                    n_samples=n_samples, rng=rng, progress=progress, **options)
     out = apply_lut(img, lut)
     return _regrain(img, out) if regrain else out

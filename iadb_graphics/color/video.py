@@ -19,7 +19,7 @@ import numpy as np
 
 from .._progress import progress_bar
 from .._validation import as_generator, check_int, check_path
-from .lut import apply_lut, bake_lut, check_lut
+from .lut import apply_lut, check_lut
 
 __all__ = ["VideoInfo", "GradeReport", "video_info", "iter_frames", "sample_frames", "fit_video_lut",
            "grade_video", "temporal_change", "flicker_ratio"]
@@ -139,20 +139,13 @@ def fit_video_lut(path, palette_image, *, n_frames: int = DEFAULT_FIT_FRAMES, lu
                   rng=None, progress=None, info: VideoInfo | None = None, **options) -> np.ndarray:
     """Fit one grade on frames sampled over the clip → LUT (s, s, s, 3).
 
-    ``palette_image`` and ``options`` as in :func:`~iadb_graphics.color.transfer.fit_map` (the
-    method defaults to its default); ``lut_size`` defaults as in
-    :func:`~iadb_graphics.color.transfer.transfer`.
+    ``palette_image``, ``lut_size`` and ``options`` (method, space, strength, …) as in
+    :func:`~iadb_graphics.color.transfer.grade_lut`.
     """
-    from .transfer import DEFAULT_LUT_SIZE, DEFAULT_METHOD, fit_map
+    from .transfer import grade_lut
 
     frames = sample_frames(path, n_frames, info=info)
-    method = options.get("method", DEFAULT_METHOD)
-    lut_size = check_int(DEFAULT_LUT_SIZE.get(method, 33) if lut_size is None else lut_size, "lut_size",
-                         minimum=2, maximum=256)
-    if method == "sliced-lut":
-        options.setdefault("size", lut_size)
-    cmap = fit_map(frames, palette_image, rng=as_generator(rng), progress=progress, **options)
-    return bake_lut(cmap, lut_size)
+    return grade_lut(frames, palette_image, lut_size=lut_size, rng=as_generator(rng), progress=progress, **options)
 
 
 def temporal_change(prev, frame) -> float:
