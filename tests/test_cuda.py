@@ -51,7 +51,7 @@ def test_gpu_transform_and_log_det_equal_the_cpu_ones(cuda_map, cpu_twin, rng, m
 
 
 def test_gpu_log_det_matches_the_closed_form(cuda_map, rng):
-    """Gaussian → Gaussian: the pushed density equals the target's pdf (DESIGN §2 change of variables)."""
+    """Gaussian → Gaussian: the pushed density equals the target's pdf (change of variables)."""
     x = SRC.sample(4000, rng=rng)
     y, ld = cuda_map.transform(x, n_steps=64, return_log_det=True)
     pushed = SRC.log_pdf(x) - ld

@@ -1,4 +1,4 @@
-"""Path energy and normalised path energy (issue 4)."""
+"""Path energy and normalised path energy."""
 import numpy as np
 import pytest
 
@@ -55,7 +55,7 @@ def test_path_bad_input():
 
 
 def test_ot_coupling_reduces_npe_of_grid_iadb():
-    """Minibatch-OT pairs straighten the IADB paths (issue 4), measured with NPE (seeded)."""
+    """Minibatch-OT pairs straighten the IADB paths, measured with NPE (seeded)."""
     grid = pytest.importorskip("iadb_graphics.maps.grid")
     from iadb_graphics.densities import toy2d
 

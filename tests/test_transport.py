@@ -1,4 +1,4 @@
-"""Optimal-transport baselines and the inverse-CDF warp (issue 4)."""
+"""Optimal-transport baselines and the inverse-CDF warp."""
 import numpy as np
 import ot
 import pytest

@@ -407,7 +407,7 @@ class IADBMap(BaseMap):
         """Push ``x`` (n, d) through the map: α from 0 to 1 in ``n_steps`` steps.
 
         With ``return_log_det=True`` returns ``(y, log_det)``, ``log_det`` (n,) the exact
-        log|det ∂y/∂x| of the discrete map (sum of the per-step log-dets, DESIGN §2).
+        log|det ∂y/∂x| of the discrete map (sum of the per-step log-dets).
         ``chunk_size``: points per batch; ``None`` picks one for the map's device.
         """
         alphas = alpha_schedule(n_steps)

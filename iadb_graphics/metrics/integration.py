@@ -1,6 +1,6 @@
 """Monte Carlo integration error of point sets on test integrands with closed-form integrals.
 
-Two families over the unit square (DESIGN §3): smooth random Gaussians and discontinuous
+Two families over the unit square: smooth random Gaussians and discontinuous
 random-hyperplane Heavisides. Each integrand is a small object with ``__call__(x)`` → (n,) and
 ``.integral`` (exact over [0, 1]^d), so that other benchmarks (e.g. importance sampling with
 weights) can use them: ``estimate = mean(f(y) * w)``.

@@ -1,4 +1,4 @@
-"""Spectral and spatial statistics of point sets in the unit cube (DESIGN §3).
+"""Spectral and spatial statistics of point sets in the unit cube. Names follow UTK where one exists.
 
 All statistics treat [0, 1)^d as a torus unless told otherwise (``torus=False``).
 
