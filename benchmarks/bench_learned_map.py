@@ -69,7 +69,7 @@ def main(argv=None):
         x = src.sample(m_pts, rng=7)
         fits = {}
         fits["grid (default)"] = _timed(lambda: GridIADBMap().fit(src, tgt, rng=0))
-        fits["mlp (default)"] = _timed(lambda: IADBMap().fit(src, tgt, rng=0, **mlp_kw))
+        fits["mlp (default)"] = _timed(lambda: IADBMap(**mlp_kw).fit(src, tgt, rng=0))
         budget = fits["mlp (default)"][0]
         nsf = SplineFlowPeer().fit(src, tgt, budget, rng=0)
         fits[f"zuko NSF ({nsf.n_iters} it)"] = (nsf.fit_s, nsf)

@@ -269,8 +269,24 @@ def _density_grid(density, res=256):
     return centres, masses / masses.sum(), cell, box
 
 
+#: Iterations per kernel call of :func:`sot_blue_noise` (the progress bar's granularity).
+SOT_CHUNK = 32
+
+
+def _sot_chunked(run, x, n_iters, progress):
+    """``run(x, slice)`` over consecutive slices of the iterations, with a progress bar."""
+    from .._progress import progress_bar
+
+    with progress_bar(n_iters, desc="blue noise", progress=progress, unit="it") as bar:
+        for start in range(0, n_iters, SOT_CHUNK):
+            stop = min(n_iters, start + SOT_CHUNK)
+            x = run(x, slice(start, stop))
+            bar.update(stop - start)
+    return x
+
+
 def sot_blue_noise(n, *, d=2, n_iters=1024, n_dirs=64, density=None, step=1.0, n_table=None,
-                   rng=None) -> np.ndarray:
+                   rng=None, progress=None) -> np.ndarray:
     """Blue-noise points by sliced optimal transport sampling (Paulin et al. 2020).
 
     Start from white noise (or an i.i.d. sample of ``density``); at each of ``n_iters``
@@ -298,6 +314,9 @@ def sot_blue_noise(n, *, d=2, n_iters=1024, n_dirs=64, density=None, step=1.0, n
     step : float in (0, 2]
     n_table : int or None
     rng : None | int | Generator
+    progress : None | bool
+        A progress bar over the iterations (None: only on a terminal). The kernel runs in chunks
+        of :data:`SOT_CHUNK` iterations; the result does not depend on it.
 
     Returns
     -------
@@ -326,7 +345,8 @@ def sot_blue_noise(n, *, d=2, n_iters=1024, n_dirs=64, density=None, step=1.0, n
         x0 = rng.random((n, 2))
         ang = rng.random((n_iters, n_dirs)) * (2 * np.pi)
         dirs = np.stack([np.cos(ang), np.sin(ang)], axis=-1)
-        return _clip_unit(sot_uniform2d(x0, dirs, step, numba.get_num_threads()))
+        return _clip_unit(_sot_chunked(lambda x, s: sot_uniform2d(x, dirs[s], step, numba.get_num_threads()),
+                                       x0, n_iters, progress))
     if n_table is None:
         n_table = 256
     n_table = check_int(n_table, "n_table", minimum=1)
@@ -352,7 +372,8 @@ def sot_blue_noise(n, *, d=2, n_iters=1024, n_dirs=64, density=None, step=1.0, n
     table_q = grid_quantile_table(centres, masses, cell, table_dirs, n)
     # distinct table rows within each iteration (the kernel caches one point order per row)
     idx = np.argsort(rng.random((n_iters, n_table)), axis=1)[:, :n_dirs].astype(np.int64)
-    x = sot_tabulated(x0, table_dirs, table_q, idx, step, numba.get_num_threads())
+    x = _sot_chunked(lambda x, s: sot_tabulated(x, table_dirs, table_q, idx[s], step, numba.get_num_threads()),
+                     x0, n_iters, progress)
     if box is None:
         return _clip_unit(x)
     return np.clip(x, box[:, 0], np.nextafter(box[:, 1], -np.inf))
