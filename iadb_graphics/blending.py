@@ -13,7 +13,7 @@ import numpy as np
 
 from ._validation import as_generator, as_points, check_choice, check_float, check_int
 
-__all__ = ["blend", "deblend", "training_target", "alpha_schedule", "integrate", "invert", "stochastic_iadb",
+__all__ = ["blend", "deblend", "training_target", "alpha_schedule", "minibatch_ot_pairs", "integrate", "invert", "stochastic_iadb",
            "PARAMETRIZATIONS", "INTEGRATORS"]
 
 PARAMETRIZATIONS = ("velocity", "endpoints")
@@ -48,6 +48,27 @@ def _torch_cat(parts, dim):
     import torch
 
     return torch.cat(parts, dim=dim)
+
+
+def minibatch_ot_pairs(x0, x1, block):
+    """Re-pair ``x1`` with ``x0`` by exact OT (``ot.emd``, squared Euclidean) inside blocks of ``block`` rows.
+
+    Returns a copy of ``x1`` whose rows are permuted within each block so that row i is matched
+    to ``x0[i]``; a block of fewer than 2 rows is kept as it is.
+    """
+    import ot
+
+    out = np.array(x1, copy=True)
+    n = x0.shape[0]
+    for s in range(0, n, block):
+        a, b = x0[s:s + block], x1[s:s + block]
+        m = a.shape[0]
+        if m < 2:
+            continue
+        w = np.full(m, 1.0 / m)
+        plan = ot.emd(w, w, ot.dist(a, b), numItermax=10_000_000)
+        out[s:s + m] = b[plan.argmax(axis=1)]
+    return out
 
 
 def alpha_schedule(n_steps, *, kind="uniform") -> np.ndarray:

@@ -73,3 +73,19 @@ def test_stochastic_iadb_reaches_the_target():
     y = stochastic_iadb(x, src, tgt, n_steps=32, n_pairs=2048, rng=1)
     assert abs(y.mean() - 3.0) < 0.05 and abs(y.std() - 0.5) < 0.05
     np.testing.assert_array_equal(y, stochastic_iadb(x, src, tgt, n_steps=32, n_pairs=2048, rng=1))
+
+
+def test_minibatch_ot_pairs_is_the_optimal_permutation_in_each_block():
+    import itertools
+
+    from iadb_graphics.blending import minibatch_ot_pairs
+
+    rng = np.random.default_rng(0)
+    x0, x1 = rng.random((9, 2)), rng.random((9, 2))
+    out = minibatch_ot_pairs(x0, x1, 4)  # blocks of 4, 4 and a last row kept as it is
+    for s in (0, 4):
+        a, b = x0[s:s + 4], x1[s:s + 4]
+        best = min(itertools.permutations(range(4)), key=lambda p: np.sum((a - b[list(p)]) ** 2))
+        np.testing.assert_array_equal(out[s:s + 4], b[list(best)])
+    np.testing.assert_array_equal(out[8], x1[8])
+    assert sorted(map(tuple, out)) == sorted(map(tuple, x1))  # a permutation of x1

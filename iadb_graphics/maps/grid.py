@@ -23,6 +23,7 @@ from .._progress import progress_bar
 from .._validation import as_generator, check_bounds, check_choice, check_float, check_int, check_path
 from .._kernels.grid import ratio_with_floor, smooth, splat_blend
 from .._kernels.interp import interp, interp_with_jacobian, logabsdet_eye_plus
+from ..blending import minibatch_ot_pairs
 from ..densities import as_density
 from .base import BaseMap, to_numpy_io
 
@@ -209,7 +210,7 @@ class GridIADBMap(BaseMap):
             ext = box[:, 1] - box[:, 0]
             box = box + np.where(walls, 0.0, _PAD * ext[:, None]) * np.array([-1.0, 1.0])
         if self.coupling == "ot":
-            x1 = _minibatch_ot(x0, x1, self.ot_block)
+            x1 = minibatch_ot_pairs(x0, x1, self.ot_block)
         dx = x1 - x0
         del x1
         mean_dx = dx.mean(axis=0)
@@ -479,23 +480,6 @@ def _pool(grid, f):
         shape += [s // f, f]
     g = g.reshape(tuple(shape) + (grid.shape[-1],))
     return g.sum(axis=tuple(range(1, 2 * d, 2)))
-
-
-def _minibatch_ot(x0, x1, block):
-    """Re-pair ``x1`` with ``x0`` by exact OT (``ot.emd``, squared Euclidean) inside blocks."""
-    import ot
-
-    out = x1.copy()
-    n = x0.shape[0]
-    for s in range(0, n, block):
-        a, b = x0[s:s + block], x1[s:s + block]
-        m = a.shape[0]
-        if m < 2:
-            continue
-        w = np.full(m, 1.0 / m)
-        plan = ot.emd(w, w, ot.dist(a, b), numItermax=10_000_000)
-        out[s:s + m] = b[plan.argmax(axis=1)]
-    return out
 
 
 def _grid_step(fields, lo, step, method, t, h, x, need_jac):

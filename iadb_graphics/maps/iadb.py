@@ -17,7 +17,8 @@ from .._progress import progress_bar
 from .._threads import evaluation_threads, torch_threads
 from .._validation import (_is_torch, as_generator, as_points, check_choice, check_device, check_float,
                            check_int)
-from ..blending import INTEGRATORS, PARAMETRIZATIONS, alpha_schedule, blend, integrate, invert, training_target
+from ..blending import (INTEGRATORS, PARAMETRIZATIONS, alpha_schedule, blend, integrate, invert, minibatch_ot_pairs,
+                        training_target)
 from ..densities import as_density
 from ..io import ModelFileError, load_model, save_model
 from ..nets import BlendingMLP, fixed_alpha_layers, run_layers
@@ -30,18 +31,6 @@ _NORM_SAMPLES = 20000
 _CPU_CHUNK = 1 << 14  # points per batch on the CPU (activations stay in cache)
 _GPU_CHUNK = 1 << 20  # on a GPU: enough work per kernel launch (64-wide layers: 256 MB each)
 _GPU_CHUNK_LOG_DET = 1 << 18
-
-
-def _ot_pair(x0, x1, block):
-    """Re-order ``x1`` so that each block of ``block`` rows is matched to ``x0`` by exact OT."""
-    import ot
-
-    out = np.empty_like(x1)
-    for s in range(0, x0.shape[0], block):
-        a, b = x0[s:s + block], x1[s:s + block]
-        plan = ot.emd(np.full(len(a), 1.0 / len(a)), np.full(len(b), 1.0 / len(b)), ot.dist(a, b))
-        out[s:s + block] = b[np.argmax(plan, axis=1)]
-    return out
 
 
 def _training_settings(n_iters, batch_size, lr):
@@ -238,7 +227,7 @@ class IADBMap(BaseMap):
             for it in range(n_iters):
                 x0, x1 = draw(batch_size)
                 if self.coupling == "ot":
-                    x1 = _ot_pair(x0, x1, self.ot_block)
+                    x1 = minibatch_ot_pairs(x0, x1, self.ot_block)
                 alpha = rng.random(batch_size)
                 z0 = self._to_model(x0)
                 z1 = self._to_model(x1)
