@@ -72,7 +72,7 @@ def test_save_load_and_torch(grid_map, tmp_path, rng):
     again = BakedMap.load(tmp_path / "b.npz")
     x = rng.random((20, 2))
     np.testing.assert_array_equal(again.apply(x), baked.apply(x))
-    assert again.backward is None and "resolution=17" in repr(again)
+    assert again.backward_ is None and "resolution=17" in repr(again)
     import torch
     yt = again.apply(torch.as_tensor(x))
     assert isinstance(yt, torch.Tensor)

@@ -79,8 +79,8 @@ def test_gpu_inverse_round_trip(cuda_map, rng):
 def test_gpu_bake_equals_the_cpu_bake(cuda_map, cpu_twin, rng):
     bg = cuda_map.bake(33, inverse=True, progress=False)
     bc = cpu_twin.bake(33, inverse=True, progress=False)
-    np.testing.assert_allclose(bg.forward, bc.forward, atol=1e-4)
-    np.testing.assert_allclose(bg.backward, bc.backward, atol=1e-4)
+    np.testing.assert_allclose(bg.forward_, bc.forward_, atol=1e-4)
+    np.testing.assert_allclose(bg.backward_, bc.backward_, atol=1e-4)
     lo, hi = cuda_map.bounds[:, 0], cuda_map.bounds[:, 1]
     x = lo + (hi - lo) * (0.25 + 0.5 * rng.random((500, 2)))
     assert np.median(np.abs(bg.transform(x) - cuda_map.transform(x))) < 0.05

@@ -22,13 +22,25 @@ _CHUNK = 1 << 16
 
 
 class BakedMap(BaseMap):
-    """A map stored as displacement tables on a regular grid; build it with :meth:`from_map`.
+    """A map stored as displacement tables on a regular grid.
+
+    ``BakedMap(resolution=..., map=...).fit(source, target)`` fits ``map`` (default: a
+    :class:`~iadb_graphics.maps.grid.GridIADBMap`; a fitted map is baked as it is) and bakes it
+    on ``resolution`` nodes per axis of its box; :meth:`from_map` bakes a fitted map directly.
+
+    Parameters
+    ----------
+    resolution : int >= 2
+        Nodes per axis.
+    inverse : bool
+        Also bake the inverse map.
+    map : a fitted or unfitted map, optional
 
     Attributes
     ----------
-    d : int; bounds : (d, 2) baked box; resolution : nodes per axis.
-    forward : (resolution,)*d + (d,) float64 displacements ``T(node) − node``.
-    backward : same shape, or None: displacements ``T⁻¹(node) − node``.
+    d : int; bounds : (d, 2) baked box.
+    forward_ : (resolution,)*d + (d,) float64 displacements ``T(node) − node``.
+    backward_ : same shape, or None: displacements ``T⁻¹(node) − node``.
 
     Notes
     -----
@@ -37,12 +49,25 @@ class BakedMap(BaseMap):
     ``resolution**d * d * 8`` bytes per table (2D 1024²: 16 MB; 3D 64³: 6 MB).
     """
 
-    def __init__(self):
-        self.d = None
-        self.bounds = None
-        self.resolution = None
-        self.forward = None
-        self.backward = None
+    has_log_det = True
+    can_save = True
+
+    def __init__(self, *, resolution=256, inverse=True, map=None):
+        self.resolution = check_int(resolution, "resolution", minimum=2)
+        self.inverse = bool(inverse)
+        self.map = map
+
+    def fit(self, source, target, *, rng=None, progress=None):
+        """Fit ``map`` from ``source`` to ``target`` unless it is fitted, then bake it; returns ``self``."""
+        from .grid import GridIADBMap
+
+        inner = GridIADBMap() if self.map is None else self.map
+        if not getattr(inner, "is_fitted", True):
+            inner.fit(source, target, rng=rng, progress=progress)
+        baked = type(self).from_map(inner, self.resolution, inverse=self.inverse, progress=progress)
+        self.forward_, self.backward_ = baked.forward_, baked.backward_
+        self.d, self.bounds = baked.d, baked.bounds
+        return self
 
     @classmethod
     def from_map(cls, map, resolution, *, bounds=None, inverse=True, progress=None) -> "BakedMap":
@@ -75,11 +100,11 @@ class BakedMap(BaseMap):
                     part = nodes[s:s + _CHUNK]
                     table[s:s + _CHUNK] = np.asarray(fn(part), dtype=float) - part
                     bar.update(part.shape[0])
-        out = cls()
-        out.d, out.bounds, out.resolution = int(d), box.copy(), resolution
-        out.forward = tables[0].reshape(shape + (d,))
-        out.backward = tables[1].reshape(shape + (d,)) if inverse else None
-        if not (np.all(np.isfinite(out.forward)) and (out.backward is None or np.all(np.isfinite(out.backward)))):
+        out = cls(resolution=resolution, inverse=inverse)
+        out.d, out.bounds = int(d), box.copy()
+        out.forward_ = tables[0].reshape(shape + (d,))
+        out.backward_ = tables[1].reshape(shape + (d,)) if inverse else None
+        if not (np.all(np.isfinite(out.forward_)) and (out.backward_ is None or np.all(np.isfinite(out.backward_)))):
             raise ValueError(f"{type(map).__name__} returned NaN or infinite values at some grid nodes")
         return out
 
@@ -97,20 +122,20 @@ class BakedMap(BaseMap):
         self._check_fitted()
         x, restore = to_numpy_io(x, "x", self.d)
         if return_log_det:
-            disp, jac = interp_with_jacobian(self.forward, self._lo, self._step, x)
+            disp, jac = interp_with_jacobian(self.forward_, self._lo, self._step, x)
             disp += x
             return restore(disp), restore(logabsdet_eye_plus(jac, 1.0))
-        disp = interp(self.forward, self._lo, self._step, x)
+        disp = interp(self.forward_, self._lo, self._step, x)
         disp += x
         return restore(disp)
 
     def apply_inverse(self, y):
         """``T⁻¹(y)`` (n, d) from the baked inverse table (needs ``inverse=True`` at baking)."""
         self._check_fitted()
-        if self.backward is None:
+        if self.backward_ is None:
             raise ValueError("this BakedMap was baked with inverse=False; bake it again with inverse=True")
         y, restore = to_numpy_io(y, "y", self.d)
-        disp = interp(self.backward, self._lo, self._step, y)
+        disp = interp(self.backward_, self._lo, self._step, y)
         disp += y
         return restore(disp)
 
@@ -118,18 +143,27 @@ class BakedMap(BaseMap):
         """Alias of :meth:`apply` (the map protocol)."""
         return self.apply(x, return_log_det=return_log_det)
 
-    def inverse_transform(self, y):
-        """Alias of :meth:`apply_inverse` (the map protocol)."""
-        return self.apply_inverse(y)
+    def inverse_transform(self, y, *, return_log_det=False):
+        """Alias of :meth:`apply_inverse` (the map protocol); with ``return_log_det`` also
+        log|det ∂T⁻¹/∂y| (n,), exact for the interpolated inverse table."""
+        if not return_log_det:
+            return self.apply_inverse(y)
+        self._check_fitted()
+        if self.backward_ is None:
+            raise ValueError("this BakedMap was baked with inverse=False; bake it again with inverse=True")
+        z, restore = to_numpy_io(y, "y", self.d)
+        disp, jac = interp_with_jacobian(self.backward_, self._lo, self._step, z)
+        disp += z
+        return restore(disp), restore(logabsdet_eye_plus(jac, 1.0))
 
     def save(self, path):
         """Save to an ``.npz`` model file (no pickle)."""
         self._check_fitted()
         from ..io import save_model
 
-        arrays = {"bounds": self.bounds, "forward": self.forward}
-        if self.backward is not None:
-            arrays["backward"] = self.backward
+        arrays = {"bounds": self.bounds, "forward": self.forward_}
+        if self.backward_ is not None:
+            arrays["backward"] = self.backward_
         save_model(check_path(path), "BakedMap", {"d": self.d, "resolution": self.resolution}, arrays)
 
     @classmethod
@@ -149,14 +183,14 @@ class BakedMap(BaseMap):
             if isinstance(exc, ModelFileError):
                 raise
             raise ModelFileError(f"model file {path!r}: bad BakedMap header ({exc})") from None
-        out = cls()
-        out.d, out.resolution = d, res
+        out = cls(resolution=res, inverse=bwd is not None)
+        out.d = d
         out.bounds = arrays["bounds"].astype(float)
-        out.forward = fwd.astype(float)
-        out.backward = None if bwd is None else bwd.astype(float)
+        out.forward_ = fwd.astype(float)
+        out.backward_ = None if bwd is None else bwd.astype(float)
         return out
 
     def __repr__(self):
         if not self.is_fitted:
             return "BakedMap(empty)"
-        return f"BakedMap(d={self.d}, resolution={self.resolution}, inverse={self.backward is not None})"
+        return f"BakedMap(d={self.d}, resolution={self.resolution}, inverse={self.backward_ is not None})"
