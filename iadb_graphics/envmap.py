@@ -193,6 +193,16 @@ class EnvMapDensity(Density):
     square_density : ImageDensity
         The density the warp targets on the unit square.
     warp_ : the fitted warp of [0, 1]² onto ``square_density``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from iadb_graphics import EnvMapDensity
+    >>> sky = np.ones((16, 32, 3), np.float32); sky[2, 5] = 500.0     # a small bright sun
+    >>> env = EnvMapDensity(sky)
+    >>> dirs = env.sample(20000, rng=0)                               # (n, 3) unit directions
+    >>> round(float(np.mean(1.0 / env.pdf(dirs)) / (4 * np.pi)), 1)   # E[1/p] = area of the sphere
+    1.0
     """
 
     d = 3

@@ -331,6 +331,16 @@ def transfer(source, palette_image, *, method: str = DEFAULT_METHOD, space: str 
     -------
     ndarray
         Same shape and dtype as ``source``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from iadb_graphics.color import transfer
+    >>> rng = np.random.default_rng(0)
+    >>> photo = (rng.random((32, 48, 3)) * 255).astype(np.uint8)
+    >>> out = transfer(photo, "#264653,#2a9d8f,#e9c46a", rng=0)     # swatches as the palette
+    >>> out.shape, out.dtype
+    ((32, 48, 3), dtype('uint8'))
     """
     img = check_image(source, "source", min_size=2)
     if check_float(strength, "strength", minimum=0.0, maximum=1.0) == 0.0:

@@ -392,6 +392,14 @@ def learned_blue_noise(n, *, d=2, rng=None, steps=None, model=None) -> np.ndarra
     Returns
     -------
     (n, 2) float64 in [0, 1)²
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from iadb_graphics.pointsets import learned_blue_noise
+    >>> x = learned_blue_noise(1024, rng=0)
+    >>> x.shape, bool(np.array_equal(x, learned_blue_noise(1024, rng=0)))   # deterministic per rng
+    ((1024, 2), True)
     """
     d = check_int(d, "d", minimum=1)
     if d != 2:
