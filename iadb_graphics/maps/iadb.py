@@ -116,6 +116,9 @@ class IADBMap(BaseMap):
     n_iters, batch_size, lr : int, int, float
         Training: ``n_iters`` Adam steps (default 6000) on batches of ``batch_size`` pairs (2048),
         learning rate ``lr`` (2e-3) with cosine decay.
+    n_steps, method : int, {"euler", "heun"}
+        Integration of the map (default 128 Euler steps, the paper's choice); ``transform``,
+        ``inverse_transform`` and ``trajectory`` may override them per call.
     train_threads : int or None
         CPU threads torch uses while training (restored afterwards). Training batches are small,
         so one thread is as fast as two on an idle machine and many times faster on a loaded one
@@ -143,8 +146,10 @@ class IADBMap(BaseMap):
 
     def __init__(self, *, width=64, depth=3, n_frequencies=4, x_features=32, parametrization="velocity",
                  coupling="independent", ot_block=256, ema_decay=0.999, device=None, train_threads=1,
-                 walls=True, n_iters=6000, batch_size=2048, lr=2e-3):
+                 walls=True, n_iters=6000, batch_size=2048, lr=2e-3, n_steps=128, method="euler"):
         self.n_iters, self.batch_size, self.lr = _training_settings(n_iters, batch_size, lr)
+        self.n_steps = check_int(n_steps, "n_steps", minimum=1)
+        self.method = check_choice(method, "method", INTEGRATORS)
         self.width = check_int(width, "width", minimum=1)
         self.depth = check_int(depth, "depth", minimum=1)
         self.n_frequencies = check_int(n_frequencies, "n_frequencies", minimum=0)
@@ -167,7 +172,7 @@ class IADBMap(BaseMap):
                 "x_features": self.x_features, "parametrization": self.parametrization,
                 "coupling": self.coupling, "ot_block": self.ot_block, "ema_decay": self.ema_decay,
                 "train_threads": self.train_threads, "walls": self.walls, "n_iters": self.n_iters,
-                "batch_size": self.batch_size, "lr": self.lr}
+                "batch_size": self.batch_size, "lr": self.lr, "n_steps": self.n_steps, "method": self.method}
 
     # ------------------------------------------------------------------ training
     def _build(self, d):
@@ -253,7 +258,7 @@ class IADBMap(BaseMap):
                 p.copy_(e)
         self.net_.eval()
 
-    def reflow(self, source, *, n_pairs=20000, n_iters=None, batch_size=None, lr=None, n_steps=128,
+    def reflow(self, source, *, n_pairs=20000, n_iters=None, batch_size=None, lr=None, n_steps=None,
                rng=None, progress=None):
         """A new map trained on the pairs ``(x, T(x))`` of this one (rectified flow's "reflow").
 
@@ -391,19 +396,27 @@ class IADBMap(BaseMap):
             ld = (torch.cat(lds).cpu().double().numpy() if lds else np.zeros(0)) if log_det else None
         return (y, ld) if log_det else y
 
-    def transform(self, x, *, n_steps=128, method="euler", return_log_det=False, chunk_size=None,
+    def _integration(self, n_steps, method):
+        """The map's own ``(n_steps, method)`` unless a call asks for others."""
+        return (self.n_steps if n_steps is None else check_int(n_steps, "n_steps", minimum=1),
+                self.method if method is None else method)
+
+    def transform(self, x, *, return_log_det=False, n_steps=None, method=None, chunk_size=None,
                   progress=None):
         """Push ``x`` (n, d) through the map: α from 0 to 1 in ``n_steps`` steps.
+
+        ``n_steps`` and ``method`` default to the map's own (constructor) settings; a call may ask
+        for others (e.g. fewer steps after :meth:`reflow`).
 
         With ``return_log_det=True`` returns ``(y, log_det)``, ``log_det`` (n,) the exact
         log|det ∂y/∂x| of the discrete map (sum of the per-step log-dets).
         ``chunk_size``: points per batch; ``None`` picks one for the map's device.
         """
-        alphas = alpha_schedule(n_steps)
-        return self._run(x, alphas, method=method, log_det=return_log_det, chunk_size=chunk_size,
+        n_steps, method = self._integration(n_steps, method)
+        return self._run(x, alpha_schedule(n_steps), method=method, log_det=return_log_det, chunk_size=chunk_size,
                          progress=progress, desc="IADB transform")
 
-    def inverse_transform(self, y, *, n_steps=128, method="euler", n_iter=2, return_log_det=False,
+    def inverse_transform(self, y, *, return_log_det=False, n_steps=None, method=None, n_iter=2,
                           chunk_size=None, progress=None):
         """Invert :meth:`transform` (same ``n_steps`` and ``method``) step by step.
 
@@ -412,10 +425,11 @@ class IADBMap(BaseMap):
         ODE backwards (α from 1 to 0, error O(1/n_steps)) at a third of the cost.
         ``log_det`` is log|det ∂x/∂y| = −log|det ∂T/∂x|.
         """
+        n_steps, method = self._integration(n_steps, method)
         return self._run(y, alpha_schedule(n_steps), method=method, log_det=return_log_det, chunk_size=chunk_size,
                          progress=progress, desc="IADB inverse", inverse_iters=check_int(n_iter, "n_iter", minimum=0))
 
-    def trajectory(self, x, *, n_steps=128, method="euler") -> np.ndarray:
+    def trajectory(self, x, *, n_steps=None, method=None) -> np.ndarray:
         """The forward path of each point: ``(n_steps + 1, n, d)`` (numpy → float64 numpy; torch → torch
         of the caller's dtype and device)."""
         self._check_fitted()
@@ -423,6 +437,7 @@ class IADBMap(BaseMap):
             path = self.trajectory(x.detach().cpu().double().numpy(), n_steps=n_steps, method=method)
             return torch.as_tensor(path, dtype=x.dtype, device=x.device)
         x = as_points(x, "x", d=self.d)
+        n_steps, method = self._integration(n_steps, method)
         path = [x]
         velocity = self._velocity_fn()
 
