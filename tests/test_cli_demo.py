@@ -19,14 +19,18 @@ def test_demo_writes_figures_and_a_sane_summary(tmp_path):
         (p, m) for p in ("uniform→photo", "8gaussians→moons") for m in ("grid", "mlp")}
     for r in rows:
         assert 1.0 <= float(r["optimality_ratio"]) < 2.0
-        assert 0.5 < float(r["w2_over_floor"]) < 3.0, r
+        assert abs(float(r["energy_z"])) < 30, r  # a broken map scores in the hundreds at this N
+        if r["pair"] == "uniform→photo":  # the target's density is known: KL and ESS from the exact pdf
+            assert 0.0 <= float(r["kl"]) < 0.5 and 0.6 < float(r["ess"]) <= 1.0, r
+        else:
+            assert r["kl"] == "nan" and r["ess"] == "nan", r
 
 
 def test_demo_grid_only_is_reproducible(tmp_path):
     a = run_demo(tmp_path / "a", methods=("grid",), quick=True, seed=1, n=256, echo=lambda *_: None)
     b = run_demo(tmp_path / "b", methods=("grid",), quick=True, seed=1, n=256, echo=lambda *_: None)
-    assert [r["w2_over_floor"] for r in a] == [r["w2_over_floor"] for r in b]
-    assert all(np.isfinite(r["w2_over_floor"]) for r in a)
+    assert [(r["kl"], r["energy_z"]) for r in a] == [(r["kl"], r["energy_z"]) for r in b]
+    assert all(np.isfinite(r["energy_z"]) for r in a)
 
 
 def test_help_lists_commands(capsys):
