@@ -110,23 +110,16 @@ class ContinuousCDFWarp(ExactImageWarp):
         self.band_of_row_[self.rows_] = np.arange(len(self.rows_))
         self._log_pdf_pixel = np.log(np.where(mass > 0, image_density.density_grid()[::-1], 1.0))
 
-    def transform(self, u, *, return_log_det=False):
-        """Warp ``u`` (n, 2) in [0, 1]² to points of the domain; optionally log|det ∂T/∂u| (n,) (Numba)."""
+    def _forward(self, u, need_log_det):
+        """The band warp (Numba); the kernel computes the log-det anyway."""
         from .._kernels.bands import band_warp
 
-        self._check_fitted()
-        u, restore = to_numpy_io(u, "u", 2)
-        if u.size and not (u.min() >= 0.0 and u.max() <= 1.0):
-            raise ValueError(f"u must lie in [0, 1]^2, got values in [{np.nanmin(u):g}, {np.nanmax(u):g}]"
-                             + (" and NaN" if np.isnan(u).any() else ""))
         dens = self.density_
         y = np.empty_like(u)
         log_det = np.empty(len(u))
         band_warp(self.band_y0_, self.band_dy_, self.bottom_, self.mid_, self.top_, self.last_col_, self.rows_,
                   self._log_pdf_pixel, dens.domain[:, 0], dens.cell, np.ascontiguousarray(u), y, log_det)
-        if return_log_det:
-            return restore(y), restore(log_det)
-        return restore(y)
+        return y, log_det
 
     def _inverse(self, x):
         """Exact inverse: points (n, 2) in pixels of positive mass → ``u`` (n, 2) in [0, 1]²."""

@@ -16,7 +16,7 @@ from .._validation import as_generator, check_int, describe
 from ..densities import ImageDensity
 from ..maps.base import BaseMap, to_numpy_io
 
-__all__ = ["InverseCDFWarp", "HierarchicalWarp", "ExactImageWarp"]
+__all__ = ["InverseCDFWarp", "HierarchicalWarp", "ExactImageWarp", "primary_points"]
 
 
 def check_unit_square_source(source):
@@ -36,6 +36,17 @@ def as_image_density(target, name="target") -> ImageDensity:
     if target is None:
         raise TypeError(f"{name} must be an ImageDensity, an image array or an image path, got None")
     return ImageDensity(target)
+
+
+def primary_points(u, name="u"):
+    """``u`` (n, 2) of the unit square as ``(float64 array, restore)`` (see :func:`to_numpy_io`);
+    a point outside [0, 1]² is a ValueError naming how many and their range."""
+    u, restore = to_numpy_io(u, name, 2)
+    outside = np.any((u < 0.0) | (u > 1.0), axis=1)
+    if np.any(outside):
+        raise ValueError(f"{name} must lie in [0, 1]^2: {int(outside.sum())} point(s) outside, values in "
+                         f"[{u.min():g}, {u.max():g}]")
+    return u, restore
 
 
 class ExactImageWarp(BaseMap):
@@ -68,8 +79,21 @@ class ExactImageWarp(BaseMap):
     def _build(self, density):  # pragma: no cover - every subclass overrides
         raise NotImplementedError
 
+    def _forward(self, u, need_log_det):  # pragma: no cover - every subclass overrides
+        """``(y, log_det)`` for checked points ``u`` (n, 2) of the unit square (``log_det`` None unless asked)."""
+        raise NotImplementedError
+
     def _inverse(self, y):  # pragma: no cover - every subclass overrides
         raise NotImplementedError
+
+    def transform(self, u, *, return_log_det=False):
+        """Warp ``u`` (n, 2) in [0, 1]² to points of the domain; optionally log|det ∂T/∂u| (n,) = −log pdf."""
+        self._check_fitted()
+        u, restore = primary_points(u)
+        y, log_det = self._forward(u, return_log_det)
+        if return_log_det:
+            return restore(y), restore(log_det)
+        return restore(y)
 
     def inverse_transform(self, y, *, return_log_det=False):
         """Exact inverse: points (n, 2) of the domain → ``u`` in [0, 1]²; optionally log|det ∂T⁻¹/∂y|
@@ -138,12 +162,7 @@ class InverseCDFWarp(ExactImageWarp):
         self._flat_cdf = (cond + np.arange(h)[:, None]).ravel()
         self._last_row = int(np.nonzero(self.row_mass_ > 0)[0][-1])
 
-    def transform(self, u, *, return_log_det=False):
-        """Warp ``u`` (n, 2) in [0, 1]² to points of the domain; optionally log|det ∂T/∂u| (n,)."""
-        self._check_fitted()
-        u, restore = to_numpy_io(u, "u", 2)
-        if u.size and (u.min() < 0.0 or u.max() > 1.0):
-            raise ValueError(f"u must lie in [0, 1]^2, got values in [{u.min():g}, {u.max():g}]")
+    def _forward(self, u, need_log_det):
         h, w = self.conditional_cdf_.shape[0], self.conditional_cdf_.shape[1] - 1
         cdf = self.marginal_cdf_
         j = np.searchsorted(cdf, u[:, 1], side="right") - 1
@@ -167,11 +186,10 @@ class InverseCDFWarp(ExactImageWarp):
         x = np.empty_like(u)
         x[:, 0] = dom[0, 0] + (i + fx) * (dom[0, 1] - dom[0, 0]) / w
         x[:, 1] = dom[1, 0] + (j + fy) * (dom[1, 1] - dom[1, 0]) / h
-        if return_log_det:
-            area = (dom[0, 1] - dom[0, 0]) * (dom[1, 1] - dom[1, 0])
-            log_det = np.log(area) - np.log(w * h * pj * pij)  # = −log pdf(x)
-            return restore(x), restore(log_det[:, None])[:, 0]
-        return restore(x)
+        if not need_log_det:
+            return x, None
+        area = (dom[0, 1] - dom[0, 0]) * (dom[1, 1] - dom[1, 0])
+        return x, np.log(area) - np.log(w * h * pj * pij)  # = −log pdf(x)
 
     def _inverse(self, x):
         """The two CDFs: points (n, 2) of the domain → u in [0, 1]² (exact inverse of ``transform``)."""
@@ -221,23 +239,16 @@ class HierarchicalWarp(ExactImageWarp):
         with np.errstate(divide="ignore"):
             self._log_pdf = np.log(self._mip[-1] / (image_density.cell[0] * image_density.cell[1]))
 
-    def transform(self, u, *, return_log_det=False):
-        """Warp ``u`` (n, 2) in [0, 1]^2 → ``y`` (n, 2) [, ``log|det J|`` (n,)] (Numba, parallel)."""
+    def _forward(self, u, need_log_det):
+        """The mip-map descent (Numba, parallel); the kernel computes the log-det anyway."""
         from .._kernels.hierarchical import hierarchical_warp
 
-        self._check_fitted()
-        x, restore = to_numpy_io(u, "u", 2)
-        if x.size and not (x.min() >= 0.0 and x.max() <= 1.0):
-            raise ValueError(f"u has {int(np.sum(~np.all((x >= 0) & (x <= 1), axis=1)))} point(s) outside [0, 1]^2"
-                             " (or NaN)")
-        y = np.empty_like(x)
-        log_det = np.empty(len(x))
+        y = np.empty_like(u)
+        log_det = np.empty(len(u))
         dens = self.density_
         hierarchical_warp(self._splits, self._offsets, self.levels_, self._log_pdf, dens.domain[:, 0], dens.cell,
-                          np.ascontiguousarray(x), y, log_det)
-        if return_log_det:
-            return restore(y), restore(log_det)
-        return restore(y)
+                          np.ascontiguousarray(u), y, log_det)
+        return y, log_det
 
     def _inverse(self, y):
         """Exact inverse: ``y`` (n, 2) in pixels of positive mass → ``u`` (n, 2) in [0, 1)^2."""

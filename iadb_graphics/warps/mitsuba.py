@@ -13,7 +13,7 @@ import numpy as np
 
 from .._validation import check_choice
 from ..maps.base import BaseMap, to_numpy_io
-from .image import as_image_density, check_unit_square_source
+from .image import as_image_density, check_unit_square_source, primary_points
 
 __all__ = ["MitsubaWarp", "MITSUBA_KINDS", "vertex_values"]
 
@@ -86,9 +86,7 @@ class MitsubaWarp(BaseMap):
     def transform(self, u, *, return_log_det=False):
         """Mitsuba's ``sample`` for every row of ``u`` (n, 2) in [0, 1]²."""
         self._check_fitted()
-        u, restore = to_numpy_io(u, "u", 2)
-        if u.size and not (u.min() >= 0.0 and u.max() <= 1.0):
-            raise ValueError("u must lie in [0, 1]^2")
+        u, restore = primary_points(u)
         point, sample = self._mi.Point2f, self._distr.sample
         y = np.empty_like(u)
         pdf = np.empty(len(u))

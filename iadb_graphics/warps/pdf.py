@@ -10,8 +10,7 @@ import numpy as np
 
 from .._validation import describe
 from ..maps.base import to_numpy_io
-from .continuous import ContinuousCDFWarp
-from .image import HierarchicalWarp, InverseCDFWarp
+from .image import ExactImageWarp
 from .mesh import MeshWarp
 
 __all__ = ["warp", "warped_pdf"]
@@ -100,7 +99,7 @@ def warped_pdf(map, y, *, source_pdf=None, **transform_kwargs):
     ``x = map.inverse_transform(y)`` and ``p0(x) / |det ∂T/∂x|``; points that ``T(x)`` does not
     reach back (outside the image of the source) get 0. This is what a χ² test of a warp needs.
     """
-    if source_pdf is None and isinstance(map, (MeshWarp, HierarchicalWarp, InverseCDFWarp, ContinuousCDFWarp)):
+    if source_pdf is None and isinstance(map, (MeshWarp, ExactImageWarp)):
         z, _ = to_numpy_io(y, "y", 2)
         return np.asarray(map.pdf(z), dtype=float)
     if not callable(getattr(map, "inverse_transform", None)):
