@@ -269,17 +269,19 @@ def _density_grid(density, res=256):
     return centres, masses / masses.sum(), cell, box
 
 
-#: Iterations per kernel call of :func:`sot_blue_noise` (the progress bar's granularity).
-SOT_CHUNK = 32
+#: Kernel calls of :func:`sot_blue_noise` while its progress bar shows (the bar's updates).
+SOT_BAR_UPDATES = 10
 
 
 def _sot_chunked(run, x, n_iters, progress):
-    """``run(x, slice)`` over consecutive slices of the iterations, with a progress bar."""
+    """``run(x, slice)`` over all the iterations: one call, or :data:`SOT_BAR_UPDATES` consecutive slices
+    while a progress bar shows (each call re-sorts its projections from scratch, so chunks cost time)."""
     from .._progress import progress_bar
 
     with progress_bar(n_iters, desc="blue noise", progress=progress, unit="it") as bar:
-        for start in range(0, n_iters, SOT_CHUNK):
-            stop = min(n_iters, start + SOT_CHUNK)
+        chunk = max(1, n_iters if bar.disable else -(-n_iters // SOT_BAR_UPDATES))
+        for start in range(0, n_iters, chunk):
+            stop = min(n_iters, start + chunk)
             x = run(x, slice(start, stop))
             bar.update(stop - start)
     return x
@@ -315,8 +317,8 @@ def sot_blue_noise(n, *, d=2, n_iters=1024, n_dirs=64, density=None, step=1.0, n
     n_table : int or None
     rng : None | int | Generator
     progress : None | bool
-        A progress bar over the iterations (None: only on a terminal). The kernel runs in chunks
-        of :data:`SOT_CHUNK` iterations; the result does not depend on it.
+        A progress bar over the iterations (None: only on a terminal). While it shows, the kernel
+        runs in :data:`SOT_BAR_UPDATES` chunks; the points are the same as without it.
 
     Returns
     -------
