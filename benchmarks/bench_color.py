@@ -28,8 +28,10 @@ fitted LUT (``color.video.grade_video``), with our transfer and with the real ID
 frame, and reports each output's frame-to-frame change over the source's and its instability
 (``color.video.Stability``).
 
-Usage: ``python benchmarks/bench_color.py [--quick] [--tune] [--video]`` → benchmarks/results/color.{csv,md,png}
-and color_video.{csv,md} (``--tune``: color_tune.{csv,md}; ``--video``: the video section only).
+Usage: ``python benchmarks/bench_color.py [--quick] [--tune] [--video] [--tune-video]`` →
+benchmarks/results/color.{csv,md,png} and color_video.{csv,md} (``--tune``: color_tune.{csv,md};
+``--video``: the video section only; ``--tune-video``: grade variants on offline clips,
+color_tune_video.{csv,md}).
 """
 from __future__ import annotations
 
@@ -301,20 +303,97 @@ def big_runs(src, pal, methods, megapixels):
 
 # ----------------------------------------------------------------------------- video
 
+def panning_frames(img, n_frames, size, origin, step, seed, drift_period=4.0):
+    """uint8 frames of a crop of ``img`` moving by ``step`` (dy, dx) pixels per frame from
+    ``origin``, its exposure drifting by ±3 %, with sensor noise (σ = 0.01)."""
+    img = img[..., :3].astype(float) / 255.0
+    rng = np.random.default_rng(seed)
+    (h, w), (y, x), (dy, dx) = size, origin, step
+    for t in range(n_frames):
+        f = img[y + dy * t:y + dy * t + h, x + dx * t:x + dx * t + w] * (1.0 + 0.03 * np.sin(t / drift_period))
+        yield _to_u8(f + 0.01 * rng.standard_normal(f.shape))
+
+
 def synthetic_clip(path, n_frames=24, size=(180, 240), seed=0):
     """A slowly panning crop of the photo (one pixel per frame), its exposure drifting by ±3 %,
     with sensor noise; written with imageio's ffmpeg writer (quality 9)."""
     import imageio.v2 as iio2
 
-    s = _Sources()
-    img = s.hopper.astype(float) / 255.0
-    rng = np.random.default_rng(seed)
-    h, w = size
     with iio2.get_writer(path, format="ffmpeg", fps=24, quality=9, macro_block_size=1) as wr:
-        for t in range(n_frames):
-            y0, x0 = 100 + t, 60 + t
-            f = img[y0:y0 + h, x0:x0 + w] * (1.0 + 0.03 * np.sin(t / 4))
-            wr.append_data(_to_u8(f + 0.01 * rng.standard_normal(f.shape)))
+        for f in panning_frames(_Sources().hopper, n_frames, size, (100, 60), (1, 1), seed):
+            wr.append_data(f)
+
+
+def tuning_clips():
+    """Three offline 24-frame clips, none the benchmark's (crops of renderings and of the present
+    photo, other motions and drift), with five palettes of :func:`tuning_pairs` each."""
+    s = _Sources()
+    clips = [("terrain relief", list(panning_frames(s.relief(s.dem, "terrain", 0.05), 24, (160, 200), (20, 30),
+                                                    (1, 2), 1, 3.0))),
+             ("present", list(panning_frames(s.present, 24, (90, 70), (20, 30), (0, 1), 2, 3.0))),
+             ("viridis relief", list(panning_frames(s.relief(s.dem, "viridis", 0.05), 24, (160, 200), (20, 30),
+                                                    (1, 2), 3, 3.0)))]
+    palettes = [("sepia hopper", _lab_edit(s.hop, _tone(0.8, 6, 18, 0.3))), ("hopper", s.hop),
+                ("copper relief", s.relief(s.dem, "copper", 0.05)),
+                ("cool desaturated hopper", _lab_edit(s.hop, _hue_rot(-100, 0.7, dl=5))),
+                ("earth relief", s.relief(s.topo, "gist_earth", 0.002))]
+    return clips, palettes
+
+
+#: Grade variants tried on :func:`tuning_clips` (``--tune-video``): can a fixed grade lower the
+#: literal flicker ratio without losing the palette? (name, frames fitted on, ``grade_lut`` options)
+VIDEO_TUNE_VARIANTS = [("default (fit on 12 frames)", 12, {}), ("fit on all 24 frames", 24, {}),
+                       ("smoother lattice fit (bandwidth 2)", 12, {"bandwidth": 2.0}),
+                       ("strength 0.85 (less contrast)", 12, {"strength": 0.85})]
+
+
+def video_tuning():
+    """Rows (clip, palette, variant): literal flicker, instability, sliced W2 of the graded clip to the
+    palette, gradient correlation, for each of :data:`VIDEO_TUNE_VARIANTS`."""
+    from iadb_graphics.color import grade_lut
+    from iadb_graphics.color.video import DEFAULT_FIT_FRAMES, temporal_stability
+
+    assert VIDEO_TUNE_VARIANTS[0][1] == DEFAULT_FIT_FRAMES
+    clips, palettes = tuning_clips()
+    rows = []
+    for cname, frames in clips:
+        for pname, pal in palettes:
+            for vname, n_fit, opts in VIDEO_TUNE_VARIANTS:
+                idx = np.unique(np.linspace(0, len(frames) - 1, n_fit).round().astype(int))
+                lut = grade_lut(np.concatenate([frames[i] for i in idx], 0), pal, rng=0, **opts)
+                out = [apply_lut(f, lut) for f in frames]
+                st = temporal_stability(frames, out)
+                q = quality(np.concatenate(frames[::4], 0), pal, np.concatenate(out[::4], 0))
+                grad = float(np.mean([gradient_preservation(a, b) for a, b in zip(frames[::4], out[::4])]))
+                rows.append({"clip": cname, "palette": pname, "variant": vname, "flicker": st.flicker,
+                             "instability": st.instability, "sw2_rgb": q["sw2_rgb"], "grad_corr": grad})
+                print(f"  [{cname} → {pname}] {vname:36s} flicker {st.flicker:.3f} instability "
+                      f"{st.instability:.3f} SW2 {q['sw2_rgb']:.4f} grad {grad:.3f}", file=sys.stderr, flush=True)
+    return rows
+
+
+def write_video_tuning(rows):
+    """→ color_tune_video.{csv,md}: the mean over clips and palettes per variant, then per clip."""
+    lines = ["Video tuning: 3 offline 24-frame clips × 5 palettes (`tuning_clips`, none the benchmark's), each "
+             "graded with one LUT per variant. Flicker = output / source frame-to-frame change; instability as in "
+             "`color.video.Stability`; sliced W2 (RGB) of every 4th graded frame to the palette; gradient "
+             "correlation with the source. Means over the 15 clip × palette cases:", "",
+             "| variant | flicker ↓ | instability ↓ | sliced W2 RGB ↓ | grad. corr ↑ |", "|---|---:|---:|---:|---:|"]
+    for vname, _, _ in VIDEO_TUNE_VARIANTS:
+        rs = [r for r in rows if r["variant"] == vname]
+        m = {k: float(np.mean([r[k] for r in rs])) for k in ("flicker", "instability", "sw2_rgb", "grad_corr")}
+        lines.append(f"| {vname} | {m['flicker']:.3f} | {m['instability']:.3f} | {m['sw2_rgb']:.4f} | "
+                     f"{m['grad_corr']:.3f} |")
+    lines += ["", "Per case, flicker / sliced W2 (RGB):", "",
+              "| clip → palette | " + " | ".join(v for v, _, _ in VIDEO_TUNE_VARIANTS) + " |",
+              "|---|" + "---:|" * len(VIDEO_TUNE_VARIANTS)]
+    cell = {(r["clip"], r["palette"], r["variant"]): r for r in rows}
+    for c, p in dict.fromkeys((r["clip"], r["palette"]) for r in rows):
+        lines.append(f"| {c} → {p} | " + " | ".join(f"{cell[(c, p, v)]['flicker']:.3f} / "
+                                                     f"{cell[(c, p, v)]['sw2_rgb']:.4f}"
+                                                     for v, _, _ in VIDEO_TUNE_VARIANTS) + " |")
+    write_csv(os.path.join(RESULTS, "color_tune_video.csv"), rows)
+    write_md(os.path.join(RESULTS, "color_tune_video.md"), lines)
 
 
 def video_section(tmp_dir, palettes):
@@ -425,6 +504,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2 pairs, 3 MP instead of 12 MP, no video")
     ap.add_argument("--video", action="store_true", help="only the video section → color_video.{csv,md}")
+    ap.add_argument("--tune-video", action="store_true", help="grade variants on 3 offline clips (quality only) → "
+                    "color_tune_video.{csv,md}")
     ap.add_argument("--tune", action="store_true", help="run the 12 tuning pairs instead (quality, source-size "
                     "times) → color_tune.{csv,md}")
     args = ap.parse_args(argv)
@@ -442,6 +523,9 @@ def main(argv=None):
                   "Mean and per-pair wins against the real IDT:", ""]
                  + summary_lines(rows) + ["", "Per pair, sliced W2 (RGB) / gradient correlation:", ""]
                  + per_pair_lines(rows, names))
+        return
+    if args.tune_video:
+        write_video_tuning(video_tuning())
         return
     if args.video:
         write_video(video_section(RESULTS_TMP(), [(label, pal) for label, _, pal in bench_pairs()[2:]]), load())

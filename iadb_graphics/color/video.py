@@ -11,11 +11,20 @@ contrast as flicker. A fixed grade that steepens the tones scales the source's o
 noise) up, so its ``flicker`` exceeds 1 although the grade never changes; ``instability`` instead
 splits the output into the best single colour grade of the source fitted over the whole clip
 (a LUT, by lattice regression) and a remainder, and compares the frame-to-frame change of the
-remainder with that of the graded part: it is 1 exactly when the output is one fixed function of
-the source colour, and grows with any change of the grade over time (a transfer refitted per
-frame, a gain that pumps). This follows the temporal-consistency literature, which judges the
-processed video's frame-to-frame changes against those the unprocessed video implies (Bonneel et
-al. 2015) rather than against zero.
+remainder with that of the graded part: it is 1 (within about 0.01, from 8-bit rounding) when the
+output is one fixed function of the source colour, and grows with any change of the grade over
+time (a transfer refitted per frame, a gain that pumps). As in the temporal-consistency
+literature, the processed video's frame-to-frame changes are judged against those the
+unprocessed video implies rather than against zero (Bonneel et al.); the warping error of Lai et
+al. compares flow-aligned output frames and so still counts a fixed grade's contrast, which the
+reference grade here absorbs, needing no optical flow (it is applied to the same pixels).
+
+References
+----------
+N. Bonneel, J. Tompkin, K. Sunkavalli, D. Sun, S. Paris, H. Pfister, "Blind video temporal
+consistency", ACM TOG (SIGGRAPH Asia) 2015.
+W.-S. Lai, J.-B. Huang, O. Wang, E. Shechtman, E. Yumer, M.-H. Yang, "Learning blind video
+temporal consistency", ECCV 2018.
 
 Videos are read and written through imageio's ffmpeg plugin (``pip install imageio-ffmpeg``,
 which ships an ffmpeg binary; the ``video`` extra). Outputs are staged in a temporary file next
