@@ -28,12 +28,14 @@ times that of sampling p_L alone. A zero normal (no surface) gives p_L itself.
   θ = πr/(H − 1), φ/2π = ``phi_offset`` + c/W (periodic in φ), and in (φ/2π, θ/π) the bilinear
   interpolant of lum · sin θ between them, :math:`p_L = p_{uv} / (2\pi^2 \sin\theta)`.
 
-Sampling is hierarchical and keeps the two primary dimensions apart: u0 picks the coarse row and
-u1 the coarse column (the normal's table), then the rescaled u0 picks the fine row inside the cell
-and the rescaled u1 the fine column, and what is left of both places the point inside the texel
-(uniform in solid angle, or bilinear). Tables are flat ``array('d')`` sequences searched with
-:func:`bisect.bisect_right`, so one direction costs a few microseconds of pure Python: this is
-what a renderer calling back into Python once per direction needs.
+Sampling descends a quadtree over the texels (zero-padded to powers of two), the way Mitsuba's
+``Hierarchical2D`` warp does: at each level u0 picks the upper or lower child and u1 the left or
+right one, each rescaled to [0, 1) inside the child, so that strata of a low-discrepancy u stay
+compact on the sphere. The levels down to the coarse grid come from the normal's table (mass ×
+cosine factor), the finer ones are shared; what is left of u places the point inside the texel
+(uniform in solid angle, or bilinear). Tables are flat ``array('d')`` sequences read in pure Python,
+so one direction costs a few microseconds: this is what a renderer calling back into Python once
+per direction needs.
 
 Axes: +Y up, θ from +Y, φ = atan2(x, −z) (those of :mod:`iadb_graphics.envmap` and Mitsuba 3).
 """
@@ -41,7 +43,6 @@ from __future__ import annotations
 
 import math
 from array import array
-from bisect import bisect_right
 
 import numpy as np
 
@@ -52,6 +53,7 @@ __all__ = ["CosineProductSampler", "octahedral_bin", "octahedral_bin_normals", "
 
 TWO_PI = 2.0 * math.pi
 INTERPOLATIONS = ("constant", "bilinear")
+_BELOW_ONE = 1.0 - 2.0 ** -53
 
 
 def octahedral_bin(nx, ny, nz, res):
@@ -97,10 +99,6 @@ def octahedral_bin_radii(res, points=9):
     return np.arccos(np.clip(np.einsum("kpi,ki->kp", grid, centre), -1.0, 1.0)).max(axis=1)
 
 
-def _block_edges(n, blocks):
-    return np.round(np.linspace(0, n, blocks + 1)).astype(np.int64)
-
-
 def _texel_directions(h, w, phi_offset):
     """Unit directions (h, w, 3) of the texel centres (mid cos θ of each row, mid φ of each column)."""
     edges = _row_edges(h)
@@ -111,14 +109,6 @@ def _texel_directions(h, w, phi_offset):
                      -np.cos(phi)[None, :] * sin_t[:, None]], axis=-1)
 
 
-def _cumsum_in_blocks(x, edges, axis):
-    """Inclusive cumulative sums of ``x`` along ``axis``, restarting at every block edge."""
-    c = np.cumsum(x, axis=axis)
-    starts = np.take(c, edges[1:-1] - 1, axis=axis)
-    zero = np.zeros_like(np.take(c, [0], axis=axis))
-    return c - np.repeat(np.concatenate([zero, starts], axis=axis), np.diff(edges), axis=axis)
-
-
 def _sample_linear(a, b, u):
     """x in [0, 1] with density ∝ a (1 − x) + b x (a, b >= 0) at the quantile u (stable for a ≈ b)."""
     if a == b:
@@ -126,21 +116,18 @@ def _sample_linear(a, b, u):
     return min(1.0, max(0.0, u * (a + b) / (a + math.sqrt(a * a + (b * b - a * a) * u))))
 
 
+def _split(index, a, b, u):
+    """Child ``index`` (mass a) or ``index + 1`` (mass b) for u ∈ [0, 1), and u rescaled to [0, 1) inside it."""
+    x = u * (a + b)
+    if (x < a and a > 0.0) or not b > 0.0:
+        index, u = index, (x / a if a > 0.0 else 0.5)
+    else:
+        index, u = index + 1, (x - a) / b
+    return index, (_BELOW_ONE if u > _BELOW_ONE else (0.0 if u < 0.0 else u))
+
+
 def _flat(a):
     return array("d", np.ascontiguousarray(a, dtype=np.float64).tobytes())
-
-
-def _pick(cdf, x, lo, hi):
-    """Index i in [lo, hi) with cdf[i - 1] <= x < cdf[i] (cdf inclusive, restarting at lo), and the fraction."""
-    i = bisect_right(cdf, x, lo, hi)
-    if i >= hi:  # x at (or rounding past) the block's total
-        i = hi - 1
-        while i > lo and cdf[i] <= cdf[i - 1]:
-            i -= 1
-    prev = cdf[i - 1] if i > lo else 0.0
-    width = cdf[i] - prev
-    f = (x - prev) / width if width > 0.0 else 0.5
-    return i, min(max(f, 0.0), 1.0)
 
 
 class CosineProductSampler:
@@ -157,7 +144,8 @@ class CosineProductSampler:
         Azimuth (in turns) of the left edge of column 0 (``"constant"``) or of node column 0
         (``"bilinear"``; 0.5 / W for Mitsuba's ``envmap``).
     coarse_shape : (int, int)
-        Rows and columns of the coarse grid the cosine factor is constant on (clipped to (H, W)).
+        At most this many rows and columns in the coarse grid the cosine factor is constant on: the
+        finest quadtree level within both bounds.
     normal_res : int
         The normals are binned on a ``normal_res`` × ``normal_res`` octahedral grid (one table each).
     epsilon : float in (0, 1]
@@ -168,8 +156,12 @@ class CosineProductSampler:
 
     Attributes
     ----------
+    coarse_shape : (int, int)
+        The quadtree level used as the coarse grid (padding included).
+    row_edges_, col_edges_ : ndarray of int
+        Texel rows and columns where the coarse cells that hold texels begin and end.
     cell_factor : ndarray (normal_res², Hc, Wc)
-        p(ω | n) / p_L(ω) on each cell for each normal bin.
+        p(ω | n) / p_L(ω) on each of those cells for each normal bin.
 
     Examples
     --------
@@ -215,28 +207,48 @@ class CosineProductSampler:
             q = None
             mass = lum * (_row_edges(lum.shape[0])[:-1] - _row_edges(lum.shape[0])[1:])[:, None]
         h, w = mass.shape
-        hc, wc = min(hc, h), min(wc, w)
         total = mass.sum()
         if not total > 0:
             raise ValueError("luminance is zero everywhere; nothing to sample")
         self.height, self.width, self.phi_offset, self.epsilon = h, w, phi_offset, epsilon
-        self.coarse_shape = (hc, wc)
-        re, ce = _block_edges(h, hc), _block_edges(w, wc)
+        # a quadtree over the texels (zero-padded to powers of two); its level with at most hc × wc nodes is
+        # the coarse grid that carries the cosine factor
+        levels = [np.zeros((1 << (h - 1).bit_length(), 1 << (w - 1).bit_length()))]
+        levels[0][:h, :w] = mass
+        while levels[-1].shape != (1, 1):
+            r, c = levels[-1].shape
+            fr, fc = min(r, 2), min(c, 2)
+            levels.append(levels[-1].reshape(r // fr, fr, c // fc, fc).sum(axis=(1, 3)))
+        coarse = next(lv for lv, a in enumerate(levels) if a.shape[0] <= hc and a.shape[1] <= wc)
+        hcp, wcp = levels[coarse].shape
+        br, bc = levels[0].shape[0] // hcp, levels[0].shape[1] // wcp  # texels per coarse cell
+        hc, wc = -(-h // br), -(-w // bc)  # coarse cells that hold texels
+        self.coarse_shape = (hcp, wcp)
+        re = np.minimum(np.arange(hc + 1) * br, h)
+        ce = np.minimum(np.arange(wc + 1) * bc, w)
         self.row_edges_, self.col_edges_ = re, ce
-        cell_mass = np.add.reduceat(np.add.reduceat(mass, re[:-1], axis=0), ce[:-1], axis=1)  # (hc, wc)
+        cell_mass = levels[coarse][:hc, :wc]
         self.cell_factor = self._cell_factors(mass, cell_mass, re, ce, subcells)  # (K, hc, wc)
-        weights = self.cell_factor * cell_mass[None]  # (K, hc, wc): mass of each cell under each bin
-        plain = cell_mass[None]  # the no-normal table (factor 1)
-        weights = np.concatenate([weights, plain], axis=0)
-        self._factor = _flat(np.concatenate([self.cell_factor, np.ones((1, hc, wc))], axis=0))
-        # coarse tables per bin: the row marginal (K + 1, hc) and the column conditionals (K + 1, hc, wc)
-        self._coarse_rows = _flat(np.cumsum(weights.sum(axis=2), axis=1))
-        self._coarse_cols = _flat(np.cumsum(weights, axis=2))
-        # fine tables: row marginal inside each cell, stored per coarse column (wc, h), and the column
-        # conditional inside each cell's columns, per fine row (h, w)
-        block_rows = np.add.reduceat(mass, ce[:-1], axis=1)  # (h, wc)
-        self._fine_rows = _flat(_cumsum_in_blocks(block_rows, re, axis=0).T)
-        self._fine_cols = _flat(_cumsum_in_blocks(mass, ce, axis=1))
+        factor = np.ones((self.normal_res ** 2 + 1, hcp, wcp))  # the last table: no normal (factor 1)
+        factor[:-1, :hc, :wc] = self.cell_factor
+        self._factor = _flat(factor)
+        # sampling: the quadtree descends through each bin's weighted coarse levels, then the shared fine ones
+        weighted = factor * levels[coarse][None]
+        self._levels = []  # per level below the top: (rows, columns, table, entries per bin or 0)
+        for lv in range(len(levels) - 1):
+            if lv < coarse:
+                self._levels.append((*levels[lv].shape, _flat(levels[lv]), 0))
+            else:
+                self._levels.append((*weighted.shape[1:], _flat(weighted), weighted.shape[1] * weighted.shape[2]))
+                r, c = weighted.shape[1:]
+                fr, fc = min(r, 2), min(c, 2)
+                weighted = weighted.reshape(-1, r // fr, fr, c // fc, fc).sum(axis=(2, 4))
+        # the descent from the root's children to the texels: (columns, table, entries per bin, the rows split,
+        # the columns split, the level is the coarse grid)
+        shapes = [a.shape for a in levels]
+        self._descent = [(shapes[lv][1], self._levels[lv][2], self._levels[lv][3], shapes[lv][0] > shapes[lv + 1][0],
+                          shapes[lv][1] > shapes[lv + 1][1], lv == coarse) for lv in range(len(levels) - 2, -1, -1)]
+        del self._levels
         if interpolation == "bilinear":
             # p_ω = p_uv / (2π² sin θ) with p_uv = bilinear(q) · h · w / total on the unit (u, v) square
             self._scale = h * w / (TWO_PI * math.pi * total)
@@ -245,10 +257,8 @@ class CosineProductSampler:
             # solid-angle density of p_L on each texel: mass / (total · ΔΩ), ΔΩ = band · 2π / W
             self._texel_pdf = _flat(lum * (w / (TWO_PI * total)))
         self._cos_edges = [float(c) for c in _row_edges(h)]
-        self._cell_row = [int(i) for i in np.repeat(np.arange(hc), np.diff(re))]
-        self._cell_col = [int(j) for j in np.repeat(np.arange(wc), np.diff(ce))]
-        self._re = [int(r) for r in re]
-        self._ce = [int(c) for c in ce]
+        self._cell_row = [r // br for r in range(h)]
+        self._cell_col = [c // bc for c in range(w)]
         self._plain_bin = self.normal_res ** 2
 
     def _cell_factors(self, mass, cell_mass, re, ce, subcells):
@@ -315,20 +325,25 @@ class CosineProductSampler:
     def sample_one(self, u0, u1, nx=0.0, ny=0.0, nz=0.0):
         """Primary sample (u0, u1) ∈ [0, 1)² and a normal → (x, y, z, pdf) of one direction."""
         k = self.normal_bin(nx, ny, nz)
-        hc, wc = self.coarse_shape
-        base = k * hc
-        i, u0 = _pick(self._coarse_rows, u0 * self._coarse_rows[base + hc - 1], base, base + hc)
-        i -= base
-        row = (k * hc + i) * wc
-        j, u1 = _pick(self._coarse_cols, u1 * self._coarse_cols[row + wc - 1], row, row + wc)
-        j -= row
+        i = j = ci = cj = 0
+        for cols, t, per_bin, split_rows, split_cols, at_coarse in self._descent:
+            base = k * per_bin
+            if split_rows:
+                top = base + 2 * i * cols
+                if split_cols:
+                    a, b = t[top + 2 * j] + t[top + 2 * j + 1], t[top + cols + 2 * j] + t[top + cols + 2 * j + 1]
+                else:
+                    a, b = t[top + j], t[top + cols + j]
+                i, u0 = _split(2 * i, a, b, u0)
+            if split_cols:
+                row = base + i * cols + 2 * j
+                j, u1 = _split(2 * j, t[row], t[row + 1], u1)
+            if at_coarse:
+                ci, cj = i, j
+        r, c, f0, f1 = i, j, u0, u1
         h, w = self.height, self.width
-        lo, hi = j * h + self._re[i], j * h + self._re[i + 1]
-        r, f0 = _pick(self._fine_rows, u0 * self._fine_rows[hi - 1], lo, hi)
-        r -= j * h
-        lo, hi = r * w + self._ce[j], r * w + self._ce[j + 1]
-        c, f1 = _pick(self._fine_cols, u1 * self._fine_cols[hi - 1], lo, hi)
-        c -= r * w
+        hc, wc = self.coarse_shape
+        i, j = ci, cj
         factor = self._factor[(k * hc + i) * wc + j]
         if self._texel_pdf is None:
             v00, v10, v01, v11 = self._corners(r, c)

@@ -23,7 +23,7 @@ def _lum():
 
 
 def _sampler(**kw):
-    return CosineProductSampler(_lum(), **{"phi_offset": 0.1, "coarse_shape": (4, 6), "normal_res": 6,
+    return CosineProductSampler(_lum(), **{"phi_offset": 0.1, "coarse_shape": (8, 16), "normal_res": 6,
                                            "epsilon": 0.2, **kw})
 
 
@@ -89,16 +89,20 @@ def test_cell_factor_is_the_mass_weighted_dilated_cosine():
     band = cos_edges[:-1] - cos_edges[1:]
     mass = lum * band[:, None]
     radii = octahedral_bin_radii(3)
+    rows = np.searchsorted(env.row_edges_, np.arange(H), side="right") - 1  # the coarse cell of each texel
+    cols = np.searchsorted(env.col_edges_, np.arange(W), side="right") - 1
+    shape = (len(env.row_edges_) - 1, len(env.col_edges_) - 1)
+    assert shape == env.cell_factor.shape[1:] and shape[0] <= 3 and shape[1] <= 4
     for k, n in enumerate(octahedral_bin_normals(3)):
-        g_mass = np.zeros((3, 4))
-        m = np.zeros((3, 4))
+        g_mass = np.zeros(shape)
+        m = np.zeros(shape)
         for r in range(H):
             for c in range(W):
                 corners = [_corner(cos_edges[r + a], 2 * np.pi * ((c + b) / W + 0.1)) for a in (0, 1) for b in (0, 1)]
                 r_texel = max(math.acos(min(1.0, float(x @ d[r, c]))) for x in corners)
                 angle = max(0.0, math.acos(min(1.0, float(d[r, c] @ n))) - radii[k] - r_texel)
-                g_mass[r // 4, c // 6] += mass[r, c] * max(0.0, math.cos(angle))
-                m[r // 4, c // 6] += mass[r, c]
+                g_mass[rows[r], cols[c]] += mass[r, c] * max(0.0, math.cos(angle))
+                m[rows[r], cols[c]] += mass[r, c]
         z = g_mass.sum() / m.sum()
         np.testing.assert_allclose(env.cell_factor[k], eps + (1 - eps) * (g_mass / m) / z, rtol=1e-9)
 
@@ -147,7 +151,7 @@ def test_the_normal_moves_samples_above_the_surface():
 
 
 def test_primary_samples_stay_stratified():
-    """u0 moves along θ-ordered tables and u1 along φ: a stratified u gives a stratified sample count."""
+    """u0 picks the rows (θ) and u1 the columns (φ) at every split: a stratified u gives a stratified count."""
     env = _sampler(normal_res=1, epsilon=1.0)
     g = (np.arange(64) + 0.5) / 64
     u = np.stack(np.meshgrid(g, g, indexing="ij"), axis=-1).reshape(-1, 2)
