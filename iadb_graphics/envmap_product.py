@@ -228,7 +228,7 @@ class CosineProductSampler:
         ce = np.minimum(np.arange(wc + 1) * bc, w)
         self.row_edges_, self.col_edges_ = re, ce
         cell_mass = levels[coarse][:hc, :wc]
-        self.cell_factor = self._cell_factors(mass, cell_mass, re, ce, subcells)  # (K, hc, wc)
+        self.cell_factor = self._cell_factors(levels[0], h, w, (br, bc), levels[coarse], subcells)[:, :hc, :wc]
         factor = np.ones((self.normal_res ** 2 + 1, hcp, wcp))  # the last table: no normal (factor 1)
         factor[:-1, :hc, :wc] = self.cell_factor
         self._factor = _flat(factor)
@@ -261,32 +261,31 @@ class CosineProductSampler:
         self._cell_col = [c // bc for c in range(w)]
         self._plain_bin = self.normal_res ** 2
 
-    def _cell_factors(self, mass, cell_mass, re, ce, subcells):
+    def _cell_factors(self, padded, h, w, block, cell_mass, subcells):
         """ε + (1 − ε) g_k / Z_k per bin and cell.
 
         g_k is the mass-weighted mean over the cell's sub-blocks of the largest clamped cosine between any
         normal of bin k and any direction of the sub-block: max(0, cos(max(0, ∠(n_k, ω_b) − r_k − r_b))),
         ω_b the sub-block's mass centroid direction, r_k and r_b the angular radii of bin and sub-block.
         Being conservative, it keeps a light just above the horizon of every normal of the bin likely.
+        ``padded`` holds the texel masses (zero-padded), ``block`` the texels per coarse cell, ``cell_mass`` the
+        coarse cells' masses; sub-blocks are about ``block / subcells`` texels (a power of two).
         """
-        h, w = mass.shape
-        hc, wc = len(re) - 1, len(ce) - 1
-        sub_re = np.unique(np.concatenate([np.round(np.linspace(re[i], re[i + 1], subcells + 1)) for i in range(hc)]))
-        sub_ce = np.unique(np.concatenate([np.round(np.linspace(ce[j], ce[j + 1], subcells + 1)) for j in range(wc)]))
-        sub_re, sub_ce = sub_re.astype(np.int64)[:-1], sub_ce.astype(np.int64)[:-1]
-        d = _texel_directions(h, w, self.phi_offset)  # cell centres (bilinear cells: between their nodes)
+        big_h, big_w = padded.shape
+        sub_r = 1 << max(0, (block[0] // subcells).bit_length() - 1)  # sub-block size: a power of two
+        sub_c = 1 << max(0, (block[1] // subcells).bit_length() - 1)
 
         def blocks(x):
-            return np.add.reduceat(np.add.reduceat(x, sub_re, axis=0), sub_ce, axis=1)
+            return x.reshape(big_h // sub_r, sub_r, big_w // sub_c, sub_c).sum(axis=(1, 3))
 
-        sub_mass = blocks(mass)
-        centroid = np.stack([blocks(mass * d[..., i]) for i in range(3)], axis=-1)
+        d = np.pad(_texel_directions(h, w, self.phi_offset), ((0, big_h - h), (0, big_w - w), (0, 0)), mode="edge")
+        sub_mass = blocks(padded)
+        centroid = np.stack([blocks(padded * d[..., i]) for i in range(3)], axis=-1)
         norm = np.linalg.norm(centroid, axis=-1, keepdims=True)
         sub_dir = np.divide(centroid, norm, out=np.zeros_like(centroid), where=norm > 0)
         # angular radius of each sub-block around its centroid: the largest angle to its four corners
-        cos_edges = _row_edges(h)
-        ze = cos_edges[np.concatenate([sub_re, [h]])]
-        pe = TWO_PI * (np.concatenate([sub_ce, [w]]) / w + self.phi_offset)
+        ze = _row_edges(h)[np.minimum(np.arange(0, big_h + 1, sub_r), h)]
+        pe = TWO_PI * (np.minimum(np.arange(0, big_w + 1, sub_c), w) / w + self.phi_offset)
         radius = np.zeros(sub_mass.shape)
         for z, ph in ((ze[:-1, None], pe[None, :-1]), (ze[:-1, None], pe[None, 1:]),
                       (ze[1:, None], pe[None, :-1]), (ze[1:, None], pe[None, 1:])):
@@ -299,13 +298,10 @@ class CosineProductSampler:
         angle = np.arccos(np.clip(sub_dir.reshape(-1, 3) @ normals.T, -1.0, 1.0))
         angle = np.maximum(0.0, angle - radius.reshape(-1, 1) - bin_radius[None, :])
         cos = np.maximum(0.0, np.cos(angle)) * sub_mass.reshape(-1, 1)  # (S, K)
-        cos = cos.reshape(len(sub_re), len(sub_ce), -1)
-        # sum the sub-blocks of each cell: the sub-block edges include every cell edge
-        row_of = np.searchsorted(re, sub_re, side="right") - 1
-        col_of = np.searchsorted(ce, sub_ce, side="right") - 1
-        g_mass = np.zeros((hc, wc, cos.shape[2]))
-        np.add.at(g_mass, (row_of[:, None], col_of[None, :]), cos)
-        g_mass = np.moveaxis(g_mass, 2, 0)  # (K, hc, wc): Σ mass · max(0, n·ω)
+        hcp, wcp = cell_mass.shape
+        rows, cols = sub_mass.shape
+        g_mass = cos.reshape(hcp, rows // hcp, wcp, cols // wcp, len(normals))
+        g_mass = np.moveaxis(g_mass.sum(axis=(1, 3)), 2, 0)  # (K, hcp, wcp): Σ mass · dilated cosine
         total = cell_mass.sum()
         z = g_mass.sum(axis=(1, 2)) / total  # E_L[g_k]
         with np.errstate(divide="ignore", invalid="ignore"):
