@@ -49,11 +49,15 @@ import numpy as np
 from ._validation import as_points, check_choice, check_int
 from .envmap import _row_edges
 
-__all__ = ["CosineProductSampler", "octahedral_bin", "octahedral_bin_normals", "octahedral_bin_radii"]
+__all__ = ["CosineProductSampler", "octahedral_bin", "octahedral_bin_normals", "octahedral_bin_radii",
+           "DEFAULT_NORMAL_RES", "DEFAULT_EPSILON", "DEFAULT_COARSE_SHAPE"]
 
 TWO_PI = 2.0 * math.pi
 INTERPOLATIONS = ("constant", "bilinear")
 _BELOW_ONE = 1.0 - 2.0 ** -53
+DEFAULT_NORMAL_RES = 16
+DEFAULT_EPSILON = 0.1
+DEFAULT_COARSE_SHAPE = (32, 64)
 
 
 def octahedral_bin(nx, ny, nz, res):
@@ -174,8 +178,8 @@ class CosineProductSampler:
     True
     """
 
-    def __init__(self, luminance, *, interpolation="constant", phi_offset=0.0, coarse_shape=(32, 64),
-                 normal_res=12, epsilon=0.2, subcells=4):
+    def __init__(self, luminance, *, interpolation="constant", phi_offset=0.0, coarse_shape=DEFAULT_COARSE_SHAPE,
+                 normal_res=DEFAULT_NORMAL_RES, epsilon=DEFAULT_EPSILON, subcells=4):
         lum = np.asarray(luminance, dtype=np.float64)
         check_choice(interpolation, "interpolation", INTERPOLATIONS)
         min_rows = 2 if interpolation == "bilinear" else 1

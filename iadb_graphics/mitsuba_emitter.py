@@ -11,8 +11,8 @@ nodes with a bilinear ``Hierarchical2D`` warp. ``iadb_envmap`` offers:
 - ``sampling="cosine-product"`` (default): :class:`~iadb_graphics.envmap_product.CosineProductSampler`
   on the same bilinear density, times a per-cell clamped cosine for the normal ``it.n`` of the
   shading point (binned on an octahedral grid), with a defensive share ε of the plain density.
-  Options: ``normal_res`` (default 12: 144 normal bins), ``epsilon`` (default 0.2),
-  ``coarse_rows`` × ``coarse_cols`` (default 32 × 64 cells carry the cosine factor). Without a
+  Options: ``normal_res`` (default 16: 256 normal bins), ``epsilon`` (default 0.1),
+  ``coarse_rows`` × ``coarse_cols`` (default: at most 32 × 64 cells carry the cosine factor). Without a
   surface normal (a medium, light tracing) the density is exactly ``envmap``'s. One direction is a
   few microseconds of pure Python (no numpy per call).
 - ``sampling="warp"``: ``method`` (a warp of :func:`~iadb_graphics.warps.make_warp`; default: the
@@ -46,6 +46,7 @@ import math
 import numpy as np
 
 from ._validation import check_int
+from .envmap_product import DEFAULT_COARSE_SHAPE, DEFAULT_EPSILON, DEFAULT_NORMAL_RES
 
 __all__ = ["register", "prepare_scene", "lattice_luminance", "default_supersample", "PLUGIN_NAME",
            "MAX_LATTICE_CELLS", "DEFAULT_RADIUS"]
@@ -53,9 +54,6 @@ __all__ = ["register", "prepare_scene", "lattice_luminance", "default_supersampl
 PLUGIN_NAME = "iadb_envmap"
 SAMPLINGS = ("cosine-product", "warp")
 DEFAULT_SAMPLING = "cosine-product"
-DEFAULT_NORMAL_RES = 12
-DEFAULT_EPSILON = 0.2
-DEFAULT_COARSE_SHAPE = (32, 64)
 MAX_LATTICE_CELLS = 1 << 22
 DEFAULT_RADIUS = 1.0e6  # the scene's bounding radius assumed before prepare_scene()
 
