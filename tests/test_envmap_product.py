@@ -151,15 +151,18 @@ def test_the_normal_moves_samples_above_the_surface():
 
 
 def test_primary_samples_stay_stratified():
-    """u0 picks the rows (θ) and u1 the columns (φ) at every split: a stratified u gives a stratified count."""
-    env = _sampler(normal_res=1, epsilon=1.0)
-    g = (np.arange(64) + 0.5) / 64
-    u = np.stack(np.meshgrid(g, g, indexing="ij"), axis=-1).reshape(-1, 2)
+    """u0 picks the rows (θ) and u1 the columns (φ) at every split: with equal texel masses the quadtree is
+    balanced and u ∈ [r/H, (r + 1)/H) × [c/W, (c + 1)/W) lands in texel (r, c), so strata of u stay strata."""
+    h, w = 8, 16
+    band = np.cos(np.arange(h) * np.pi / h) - np.cos((np.arange(h) + 1) * np.pi / h)
+    env = CosineProductSampler(np.tile(1.0 / band[:, None], (1, w)), normal_res=1, epsilon=1.0)
+    u = np.random.default_rng(4).random((2000, 2))
     d, _ = env.sample(u)
-    # the number of samples above the horizon is the stratified count of that mass, within one row of strata
-    texels, area = _texel_grid(H, W, 0.1)
-    p_up = np.sum((env.pdf(texels) * area)[texels[:, 1] > 0])
-    assert abs(np.sum(d[:, 1] > 0) - p_up * len(u)) <= 64
+    row = np.minimum(h - 1, (np.arccos(np.clip(d[:, 1], -1, 1)) * h / np.pi).astype(int))
+    col = ((np.arctan2(d[:, 0], -d[:, 2]) / (2 * np.pi)) % 1.0 * w).astype(int)
+    inside = (np.abs(u[:, 0] * h % 1 - 0.5) < 0.49) & (np.abs(u[:, 1] * w % 1 - 0.5) < 0.49)  # off texel edges
+    np.testing.assert_array_equal(row[inside], (u[inside, 0] * h).astype(int))
+    np.testing.assert_array_equal(col[inside], (u[inside, 1] * w).astype(int))
 
 
 def test_bad_arguments():
