@@ -254,7 +254,8 @@ def main(argv=None):
                     panels[sky_name][name] = img0
             # Mitsuba at the spp that takes as long as our render (equal time)
             ratio_t = res["ours"][1] / res["mitsuba"][1]
-            spp_eq = int(min(args.ref_spp // 4, max(args.spp, 2 ** round(np.log2(args.spp * ratio_t)))))
+            base = 4 if sampler == "ldsampler" else 2  # ldsampler takes powers of 4 (Mitsuba rounds others up)
+            spp_eq = int(min(args.ref_spp // 4, max(args.spp, base ** round(np.log(args.spp * ratio_t) / np.log(base)))))
             img_eq, t_eq = render(mi, theirs, sampler, spp_eq, 7)
             row = {"sky": sky_name, "sampler": sampler, "spp": args.spp,
                    "mse_mitsuba": res["mitsuba"][0], "mse_ours": res["ours"][0],
