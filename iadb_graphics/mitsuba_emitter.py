@@ -151,6 +151,7 @@ def _emitter_class(mi):
             linear = np.array(self.to_world_.matrix, dtype=float)[:3, :3]
             self._to_world3 = None if np.allclose(linear, np.eye(3), rtol=0, atol=1e-12) else linear
             self._to_local3 = None if self._to_world3 is None else np.linalg.inv(linear)
+            self._normal_to_local3 = None if self._to_world3 is None else linear.T  # normals: inverse transpose
             self.m_flags = mi.EmitterFlags.Infinite | mi.EmitterFlags.SpatiallyVarying
             # Mitsuba does not call a Python emitter's set_scene: until prepare_scene() does, assume a
             # scene of radius DEFAULT_RADIUS (shadow rays must reach past every occluder)
@@ -174,9 +175,10 @@ def _emitter_class(mi):
                 si.wavelengths = wavelengths
             return self.inner.eval(si)
 
-        def _local(self, v):
+        def _local(self, v, m=False):
+            """World vector → the map's frame (``m``: the 3 × 3 matrix; False: the directions' one)."""
             x, y, z = v
-            m = self._to_local3
+            m = self._to_local3 if m is False else m
             if m is None:
                 return x, y, z
             return (m[0, 0] * x + m[0, 1] * y + m[0, 2] * z, m[1, 0] * x + m[1, 1] * y + m[1, 2] * z,
@@ -193,7 +195,8 @@ def _emitter_class(mi):
         def _sample(self, sample, normal=(0.0, 0.0, 0.0)):
             """A world direction and its pdf; ``normal`` (world) selects the cosine-product table."""
             if self.sampler is not None:
-                x, y, z, pdf = self.sampler.sample_one(sample[0], sample[1], *self._local(normal))
+                x, y, z, pdf = self.sampler.sample_one(sample[0], sample[1],
+                                                       *self._local(normal, self._normal_to_local3))
                 return self._world(x, y, z), pdf
             one_thread()
             d_local, pdf = self.density.transform(np.array([[sample[0], sample[1]]], dtype=float))
@@ -221,7 +224,7 @@ def _emitter_class(mi):
 
         def pdf_direction(self, it, ds, active=True):
             if self.sampler is not None:
-                return self.sampler.pdf_one(*self._local(ds.d), *self._local(it.n))
+                return self.sampler.pdf_one(*self._local(ds.d), *self._local(it.n, self._normal_to_local3))
             one_thread()
             return float(self.density.pdf(np.array([self._local(ds.d)], dtype=float))[0])
 
