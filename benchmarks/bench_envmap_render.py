@@ -255,7 +255,8 @@ def main(argv=None):
             # Mitsuba at the spp that takes as long as our render (equal time)
             ratio_t = res["ours"][1] / res["mitsuba"][1]
             base = 4 if sampler == "ldsampler" else 2  # ldsampler takes powers of 4 (Mitsuba rounds others up)
-            spp_eq = int(min(args.ref_spp // 4, max(args.spp, base ** round(np.log(args.spp * ratio_t) / np.log(base)))))
+            spp_eq = base ** round(np.log(args.spp * ratio_t) / np.log(base))
+            spp_eq = int(min(args.ref_spp // 4, max(args.spp, spp_eq)))
             img_eq, t_eq = render(mi, theirs, sampler, spp_eq, 7)
             row = {"sky": sky_name, "sampler": sampler, "spp": args.spp,
                    "mse_mitsuba": res["mitsuba"][0], "mse_ours": res["ours"][0],
@@ -293,11 +294,12 @@ def main(argv=None):
     lines += ["", f"Building the sampling tables of a 2048×1024 map: the `iadb_envmap` plugin with its defaults "
               f"{t_plugin:.2f} s (Mitsuba's `envmap` {t_mitsuba_build:.2f} s), `EnvMapDensity` with the default warp "
               f"(`{method}`) {t_density:.2f} s (load average {load:.1f}).",
-              "", f"Where our render time goes ({t_ref['sky']} sky, `independent`, {args.spp} spp): Mitsuba's `envmap` "
-              f"{t_ref['time_mitsuba_s']:.2f} s; a Python emitter that only returns constants {t_floor:.2f} s, the cost "
-              f"of `scalar_rgb` calling Python once per emitter sample and once per BSDF-sampled ray that hits the sky; "
-              f"`iadb_envmap` {t_ref['time_ours_s']:.2f} s. Our sampler itself costs {t_sample * 1e6:.1f} µs per sampled "
-              f"direction and {t_pdf * 1e6:.1f} µs per pdf (pure Python); the rest is Mitsuba's Python bindings "
+              "", f"Where our render time goes ({t_ref['sky']} sky, `independent`, {args.spp} spp): Mitsuba's "
+              f"`envmap` {t_ref['time_mitsuba_s']:.2f} s; a Python emitter that only returns constants "
+              f"{t_floor:.2f} s, the cost of `scalar_rgb` calling Python once per emitter sample and once per "
+              f"BSDF-sampled ray that hits the sky; `iadb_envmap` {t_ref['time_ours_s']:.2f} s. Our sampler itself "
+              f"costs {t_sample * 1e6:.1f} µs per sampled direction and {t_pdf * 1e6:.1f} µs per pdf (pure Python); "
+              f"the rest is Mitsuba's Python bindings "
               f"(building the direction sample, the radiance lookup).",
               "", "![renders](benchmarks/results/envmap_render.png)"]
     with atomic_path(os.path.join(args.out, "envmap_render.md")) as tmp, open(tmp, "w") as f:

@@ -202,7 +202,7 @@ class CosineProductSampler:
             raise ValueError(f"phi_offset must be finite, got {phi_offset!r}")
         self.interpolation = interpolation
         if interpolation == "bilinear":
-            # nodes at θ = πr/(H − 1), φ/2π = phi_offset + c/W; cells between them, bilinear in (φ, θ) of lum · sin θ
+            # nodes at θ = πr/(H − 1), φ/2π = phi_offset + c/W; between them the bilinear lum · sin θ
             q = lum * np.sin(np.linspace(0.0, np.pi, lum.shape[0]))[:, None]
             q[0], q[-1] = lum[0] * 0.0, lum[-1] * 0.0
             mass = 0.25 * (q[:-1] + q[1:] + np.roll(q[:-1], -1, axis=1) + np.roll(q[1:], -1, axis=1))
