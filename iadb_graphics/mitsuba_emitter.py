@@ -42,6 +42,7 @@ Examples
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -156,7 +157,9 @@ def _emitter_class(mi):
             # Mitsuba does not call a Python emitter's set_scene: until prepare_scene() does, assume a
             # scene of radius DEFAULT_RADIUS (shadow rays must reach past every occluder)
             self.bsphere_ = mi.BoundingSphere3f(mi.ScalarPoint3f(0.0), DEFAULT_RADIUS)
-            self._si = mi.SurfaceInteraction3f()
+            # one interaction per render thread for the radiance lookups: Mitsuba calls the emitter
+            # from several threads, and a shared object could be changed between setting wi and eval
+            self._per_thread = threading.local()
 
         def set_scene(self, scene):
             bbox = scene.bbox()
@@ -169,7 +172,9 @@ def _emitter_class(mi):
             self.inner.set_scene(scene)
 
         def _radiance(self, d_world, wavelengths=None):
-            si = self._si
+            si = getattr(self._per_thread, "si", None)
+            if si is None:
+                si = self._per_thread.si = mi.SurfaceInteraction3f()
             si.wi = -d_world
             if wavelengths is not None:
                 si.wavelengths = wavelengths
