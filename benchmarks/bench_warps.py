@@ -10,7 +10,8 @@ Estimator: mean f(y)/p(y) over N warped points (relative MSE against a reference
   32 randomisations;
 * three integrand families, 6 random instances each: f = g·target (g a random Gaussian),
   f = target·(Gaussian lobe)·(half-plane visibility), f = g on the target's support; references
-  are exact (erf per pixel) or by supersampling (2048² midpoints);
+  are exact (erf per pixel) or by supersampling (2048² midpoints); a lobe whose integral is below
+  ``MIN_LOBE_REFERENCE`` (it misses the image's mass) is redrawn;
 * warps: ours (``kd-tree``, ``continuous-cdf``, ``hierarchical``, ``mesh`` = the IADB grid map baked by
   ``make_warp("mesh", ...)`` with its defaults) and the peers: ``inverse-cdf`` (pbrt's
   ``PiecewiseConstant2D``) and Mitsuba 3's ``Hierarchical2D0``, ``MarginalContinuous2D0``,
@@ -57,6 +58,7 @@ OURS = ("kd-tree", "continuous-cdf", "hierarchical", "mesh")
 PEERS = ("inverse-cdf",) + tuple(f"mitsuba-{k}" for k in MITSUBA_KINDS)
 FAMILIES = ("g*target", "target*lobe*vis", "g")
 KINDS = ("white", "sobol", "blue")
+MIN_LOBE_REFERENCE = 1e-3  # ∫ target·lobe·vis below this (the target has unit mass): redrawn
 SLOW_PDF_EVALS = 1 << 19  # χ² budget for pdfs evaluated point by point (Mitsuba) or by point location
 
 
@@ -148,8 +150,17 @@ class Integrands:
         pts = np.stack([X.ravel(), Y.ravel()], axis=1)
         lobe_pix = []
         for k in range(count):
-            v = self._lobe_vis(k, pts).reshape(m, m)
-            lobe_pix.append(v.reshape(h, m // h, w, m // w).mean(axis=(1, 3)) * cell)
+            for _ in range(100):  # a lobe or half-plane that misses the image's mass (reference ~0) is redrawn
+                v = self._lobe_vis(k, pts).reshape(m, m)
+                lp = v.reshape(h, m // h, w, m // w).mean(axis=(1, 3)) * cell
+                if (grid * lp).sum() >= MIN_LOBE_REFERENCE:
+                    break
+                self.lobe_c[k] = rng.random(2)
+                self.lobe_s[k] = np.exp(rng.uniform(np.log(0.08), np.log(0.4)))
+                a = rng.uniform(0, 2 * np.pi)
+                self.vis_n[k] = np.cos(a), np.sin(a)
+                self.vis_b[k] = self.vis_n[k] @ (0.2 + 0.6 * rng.random(2))
+            lobe_pix.append(lp)
         self.references = {"g*target": np.array([(grid * gp).sum() for gp in g_pix]),
                            "target*lobe*vis": np.array([(grid * lp).sum() for lp in lobe_pix]),
                            "g": np.array([gp[support].sum() for gp in g_pix])}

@@ -4,7 +4,9 @@ Coordinates are in pixels: ``X`` in [0, W] from the left, ``Y`` in [0, H] from t
 ``S`` (H + 1, W + 1) is the summed-area table of the normalised pixel masses (``S[j, i]`` = mass
 of the rows below ``j`` and the columns left of ``i``); the prefix mass of a piecewise-constant
 image is bilinear inside every pixel, so box masses and mass medians are exact (up to rounding).
-``R`` (H, W + 1) holds the prefix sums of every row on its own (exact zeros in empty pixels).
+``R`` (H, W + 1, 2) holds the prefix sums of every row on its own in ``R[..., 0]`` (exact zeros in
+empty pixels) and, beside them, the log-density of pixel (i, j) in ``R[j, i, 1]``: the sampler
+reads both from one cache line.
 
 The tree is complete, of depth ``depth``, stored heap-wise: node ``k`` (1 ≤ k < 2**depth) has
 children ``2k`` and ``2k + 1``; ``axis[k]`` (0: x, 1: y) and ``split[k]`` (a pixel coordinate)
@@ -139,11 +141,17 @@ def build_tree(S, depth, rule, sx, sy, axis, split, leaf_box):
 
 
 @njit(cache=True, inline="always")
+def _lerp_prefix(R, j, i, f):
+    """Mass of row ``j`` left of ``i + f``."""
+    return R[j, i, 0] + f * (R[j, i + 1, 0] - R[j, i, 0])
+
+
+@njit(cache=True, inline="always")
 def row_prefix(R, j, x):
-    """Mass of row ``j`` left of ``x`` (pixel units): linear interpolation of ``R[j]``."""
+    """Mass of row ``j`` left of ``x`` (pixel units): linear interpolation of ``R[j, :, 0]``."""
     w = R.shape[1] - 1
     i = min(int(np.floor(x)), w - 1)
-    return R[j, i] + (x - i) * (R[j, i + 1] - R[j, i])
+    return _lerp_prefix(R, j, i, x - i)
 
 
 @njit(cache=True, inline="always")
@@ -165,10 +173,10 @@ def sample_box(R, x0, x1, y0, y1, mass, vx, vy):
     j_hi = min(int(np.ceil(y1)), h)
     i_lo = int(np.floor(x0))
     i_hi = min(int(np.ceil(x1)), w) - 1
-    if j_hi - j_lo == 1 and i_hi == i_lo and R[j_lo, i_lo + 1] > R[j_lo, i_lo]:
+    if j_hi - j_lo == 1 and i_hi == i_lo and R[j_lo, i_lo + 1, 0] > R[j_lo, i_lo, 0]:
         # the box lies in one pixel of positive mass: uniform there
         return i_lo, j_lo, x0 - i_lo + vx * (x1 - x0), y0 - j_lo + vy * (y1 - y0)
-    # the box's columns, once: row j's mass in [x0, x1] is (R[j, c1] + f1 dR) - (R[j, c0] + f0 dR)
+    # the box's columns, once: row r's mass left of x1 is R[r, c1] + f1 (R[r, c1 + 1] - R[r, c1]), same for x0
     c0 = min(i_lo, w - 1)
     f0 = x0 - c0
     c1 = min(int(np.floor(x1)), w - 1)
@@ -181,7 +189,7 @@ def sample_box(R, x0, x1, y0, y1, mass, vx, vy):
     ov = 0.0
     for r in range(j_lo, j_hi):
         o = min(y1, r + 1.0) - max(y0, float(r))
-        mr = ((R[r, c1] + f1 * (R[r, c1 + 1] - R[r, c1])) - (R[r, c0] + f0 * (R[r, c0 + 1] - R[r, c0]))) * o
+        mr = (_lerp_prefix(R, r, c1, f1) - _lerp_prefix(R, r, c0, f0)) * o
         if mr > 0.0:
             j = r
             below = cum
@@ -198,30 +206,30 @@ def sample_box(R, x0, x1, y0, y1, mass, vx, vy):
     if m > 0.0:
         fy = min(max(fy_lo + (t - below) / m * ov, fy_lo), fy_hi)
     # the row's conditional inside [x0, x1]
-    r0 = R[j, c0] + f0 * (R[j, c0 + 1] - R[j, c0])
-    r1 = R[j, c1] + f1 * (R[j, c1 + 1] - R[j, c1])
+    r0 = _lerp_prefix(R, j, c0, f0)
+    r1 = _lerp_prefix(R, j, c1, f1)
     s = r0 + vx * (r1 - r0)
-    i = i_lo  # the largest column i in [i_lo, i_hi] with R[j, i] <= s
+    i = i_lo  # the largest column i in [i_lo, i_hi] with R[j, i, 0] <= s
     if i_hi - i_lo < 8:
-        while i < i_hi and R[j, i + 1] <= s:
+        while i < i_hi and R[j, i + 1, 0] <= s:
             i += 1
     else:
         z = i_hi
         while z > i:
             mid = (i + z + 1) // 2
-            if R[j, mid] <= s:
+            if R[j, mid, 0] <= s:
                 i = mid
             else:
                 z = mid - 1
-    while R[j, i + 1] <= R[j, i] and i > i_lo:  # an empty column (s at the row's top): step back
+    while R[j, i + 1, 0] <= R[j, i, 0] and i > i_lo:  # an empty column (s at the row's top): step back
         i -= 1
-    while R[j, i + 1] <= R[j, i] and i < i_hi:
+    while R[j, i + 1, 0] <= R[j, i, 0] and i < i_hi:
         i += 1
     fx_lo = max(x0 - i, 0.0)
     fx_hi = min(x1 - i, 1.0)
     fx = fx_lo
-    if R[j, i + 1] > R[j, i]:
-        fx = min(max((s - R[j, i]) / (R[j, i + 1] - R[j, i]), fx_lo), fx_hi)
+    if R[j, i + 1, 0] > R[j, i, 0]:
+        fx = min(max((s - R[j, i, 0]) / (R[j, i + 1, 0] - R[j, i, 0]), fx_lo), fx_hi)
     return i, j, fx, fy
 
 
@@ -245,7 +253,7 @@ def kdtree_transform(axis, leaf_box, R, depth, u, cell, frac):
     """Warp every ``u`` (n, 2) in [0, 1)²: ``cell`` (n, 2) gets the pixel (i, j) and ``frac`` (n, 2)
     the position inside it."""
     top = np.nextafter(1.0, 0.0)
-    mass = R[:, -1].sum() / (1 << depth)  # every leaf's
+    mass = R[:, -1, 0].sum() / (1 << depth)  # every leaf's
     for p in prange(u.shape[0]):
         leaf, vx, vy = _leaf_of(axis, depth, min(u[p, 0], top), min(u[p, 1], top))
         i, j, fx, fy = sample_box(R, leaf_box[leaf, 0], leaf_box[leaf, 1], leaf_box[leaf, 2], leaf_box[leaf, 3],
@@ -257,18 +265,18 @@ def kdtree_transform(axis, leaf_box, R, depth, u, cell, frac):
 
 
 @njit(cache=True, parallel=True)
-def kdtree_warp(axis, leaf_box, R, depth, log_pdf, lo, step, u, y, log_det):
+def kdtree_warp(axis, leaf_box, R, depth, lo, step, u, y, log_det):
     """:func:`kdtree_transform` fused with the output: ``y`` (n, 2) in domain units and
-    ``log_det`` (n,) = ``-log_pdf[j, i]`` (``log_pdf`` row 0 at the bottom)."""
+    ``log_det`` (n,) = ``-R[j, i, 1]`` (minus the log-density of the pixel)."""
     top = np.nextafter(1.0, 0.0)
-    mass = R[:, -1].sum() / (1 << depth)
+    mass = R[:, -1, 0].sum() / (1 << depth)
     for p in prange(u.shape[0]):
         leaf, vx, vy = _leaf_of(axis, depth, min(u[p, 0], top), min(u[p, 1], top))
         i, j, fx, fy = sample_box(R, leaf_box[leaf, 0], leaf_box[leaf, 1], leaf_box[leaf, 2], leaf_box[leaf, 3],
                                   mass, vx, vy)
         y[p, 0] = pixel_coordinate(lo[0], step[0], i, min(fx, top))
         y[p, 1] = pixel_coordinate(lo[1], step[1], j, min(fy, top))
-        log_det[p] = -log_pdf[j, i]
+        log_det[p] = -R[j, i, 1]
 
 
 @njit(cache=True, parallel=True)

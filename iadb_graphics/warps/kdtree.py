@@ -74,8 +74,11 @@ class EqualMassKDWarp(ExactImageWarp):
         self.depth_ = self.depth if self.depth is not None else default_depth(h * w)
         S = np.zeros((h + 1, w + 1))
         S[1:, 1:] = np.cumsum(np.cumsum(mass, axis=0), axis=1)
-        R = np.zeros((h, w + 1))
-        R[:, 1:] = np.cumsum(mass, axis=1)
+        R = np.full((h, w + 1, 2), -np.inf)  # row prefix sums, and each pixel's log-density beside them
+        R[:, 0, 0] = 0.0
+        R[:, 1:, 0] = np.cumsum(mass, axis=1)
+        with np.errstate(divide="ignore"):
+            R[:, :w, 1] = np.log(mass / (density.cell[0] * density.cell[1]))
         n = 1 << self.depth_
         self.axis_ = np.zeros(n, dtype=np.uint8)
         self.split_ = np.zeros(n)
@@ -85,8 +88,6 @@ class EqualMassKDWarp(ExactImageWarp):
         self._S = S
         self._R = R
         self._mass = mass
-        with np.errstate(divide="ignore"):
-            self._log_pdf = np.log(mass / (density.cell[0] * density.cell[1]))
 
     def _forward(self, u, need_log_det):
         """The tree descent and the leaf's inverse CDF (Numba, parallel); the log-det comes along."""
@@ -95,7 +96,7 @@ class EqualMassKDWarp(ExactImageWarp):
         y = np.empty_like(u)
         log_det = np.empty(len(u))
         dens = self.density_
-        kdtree_warp(self.axis_, self.leaf_box_, self._R, self.depth_, self._log_pdf, dens.domain[:, 0], dens.cell,
+        kdtree_warp(self.axis_, self.leaf_box_, self._R, self.depth_, dens.domain[:, 0], dens.cell,
                     np.ascontiguousarray(u), y, log_det)
         return y, log_det
 
