@@ -165,13 +165,19 @@ def test_kdtree_bad_arguments_and_preimages():
         EqualMassKDWarp(depth=40)
     with pytest.raises(TypeError, match="depth"):
         EqualMassKDWarp(depth=2.5)
+
+
+@pytest.mark.parametrize("cls", [HierarchicalWarp, EqualMassKDWarp])
+def test_inverse_refuses_points_without_preimage(cls):
     img = np.ones((4, 4))
-    img[1, 2] = 0.0
-    w = EqualMassKDWarp().fit(None, ImageDensity(img))
-    with pytest.raises(ValueError, match="zero-mass"):
-        w.inverse_transform(np.array([[2.5 / 4, 2.5 / 4]]))
-    with pytest.raises(ValueError, match="outside"):
-        w.inverse_transform(np.array([[1.5, 0.5]]))
+    img[1, 2] = 0.0  # the pixel x in [2/4, 3/4], y in [2/4, 3/4]
+    w = cls().fit(None, ImageDensity(img))
+    for y in ([[2.5 / 4, 2.5 / 4]], [[1.5, 0.5]]):
+        with pytest.raises(ValueError, match="1 point.*outside the image domain or in zero-mass pixels"):
+            w.inverse_transform(np.array(y))
+    with pytest.raises(ValueError, match="y contains 1 NaN"):
+        w.inverse_transform(np.array([[np.nan, 0.5]]))
+    np.testing.assert_allclose(w.transform(w.inverse_transform(np.array([[0.1, 0.9]]))), [[0.1, 0.9]], atol=1e-12)
 
 
 @pytest.mark.parametrize("shape", [(24, 40), (33, 17)])

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_choice, check_int
-from ..maps.base import to_numpy_io
 from .image import ExactImageWarp
 
 __all__ = ["EqualMassKDWarp"]
@@ -93,28 +92,15 @@ class EqualMassKDWarp(ExactImageWarp):
         """The tree descent and the leaf's inverse CDF (Numba, parallel); the log-det comes along."""
         from .._kernels.kdtree import kdtree_warp
 
-        y = np.empty_like(u)
-        log_det = np.empty(len(u))
-        dens = self.density_
-        kdtree_warp(self.axis_, self.leaf_box_, self._R, self.depth_, dens.domain[:, 0], dens.cell,
-                    np.ascontiguousarray(u), y, log_det)
-        return y, log_det
+        return self._fused_warp(kdtree_warp, u, self.axis_, self.leaf_box_, self._R, self.depth_)
 
     def _inverse(self, y):
         """Exact inverse: ``y`` (n, 2) in pixels of positive mass → ``u`` (n, 2) in [0, 1]²."""
         from .._kernels.kdtree import kdtree_inverse
 
-        z, restore = to_numpy_io(y, "y", 2)
-        dens = self.density_
-        g = (z - dens.domain[:, 0]) / dens.cell
-        size = np.array([dens.width, dens.height])
-        i = np.clip(np.floor(g).astype(np.int64), 0, size - 1)
-        bad = np.any((g < -1e-9) | (g > size + 1e-9), axis=1) | ~np.all(np.isfinite(g), axis=1)
-        bad |= self._mass[i[:, 1], i[:, 0]] <= 0
-        if np.any(bad):
-            raise ValueError(f"y has {int(bad.sum())} point(s) outside the image domain or in zero-mass pixels, "
-                             "where the warp has no preimage")
+        g, _, restore = self._pixel_coordinates(y)
         u = np.empty_like(g)
+        size = np.array([self.density_.width, self.density_.height])
         kdtree_inverse(self.axis_, self.split_, self.leaf_box_, self._R, self.depth_,
                        np.ascontiguousarray(np.clip(g, 0, size)), u)
         return restore(u)
