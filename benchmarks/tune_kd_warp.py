@@ -9,7 +9,7 @@ scored as in ``bench_warps.py``: relative MSE of mean f/p for white, Owen-Sobol 
 points, three integrand families and N = 256, 1024, 4096, divided by the best of pbrt's inverse
 CDF and Mitsuba 3's three warps in each cell. One setting is chosen on the mean over all images
 (the geometric-mean ratio); the table lists the default (``EqualMassKDWarp()``, depth by
-``default_depth``: 14 at 64²) beside the other axis rules and depths.
+``default_depth``: 12 at 64², one leaf per pixel) beside the other axis rules and depths.
 
 Writes ``benchmarks/results/warps_kd_tuning.md``. Run: ``python benchmarks/tune_kd_warp.py [--quick]``.
 """
@@ -38,7 +38,7 @@ SETTINGS = {
     "kd square (default)": lambda: EqualMassKDWarp(),
     "kd longest": lambda: EqualMassKDWarp(axis_rule="longest"),
     "kd alternate": lambda: EqualMassKDWarp(axis_rule="alternate"),
-    "kd square, depth 12": lambda: EqualMassKDWarp(depth=12),
+    "kd square, depth 16": lambda: EqualMassKDWarp(depth=16),
     "kd square, depth 20": lambda: EqualMassKDWarp(depth=20),
 }
 REFERENCES = ("hierarchical",)
