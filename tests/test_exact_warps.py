@@ -96,7 +96,7 @@ def test_kdtree_kernels_match_numpy(rng, rule):
     u[:3] = [[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
     cell = np.empty(u.shape, dtype=np.int64)
     frac = np.empty_like(u)
-    kdtree_transform(w.axis_, w.leaf_box_, w._R, w.depth_, u, cell, frac)
+    kdtree_transform(w.axis_, w.leaf_box_, w._R, w._row_start, w._row_cdf, w.depth_, u, cell, frac)
     cell_n, frac_n = naive_kd.transform(w.axis_, w.leaf_box_, w._mass, w.depth_, u)
     assert np.array_equal(cell, cell_n)
     np.testing.assert_allclose(frac, frac_n, atol=1e-12)

@@ -11,7 +11,8 @@ reads both from one cache line.
 The tree is complete, of depth ``depth``, stored heap-wise: node ``k`` (1 ≤ k < 2**depth) has
 children ``2k`` and ``2k + 1``; ``axis[k]`` (0: x, 1: y) and ``split[k]`` (a pixel coordinate)
 cut its box into two halves of equal mass. The leaves ``2**depth + l`` keep their boxes
-``leaf_box[l]`` = (X0, X1, Y0, Y1).
+``leaf_box[l]`` = (X0, X1, Y0, Y1) and, in one flat table, the cumulative masses of the rows each
+box spans (:func:`leaf_row_cdfs`), so that picking a row reads one cache line, not one per row.
 """
 import numpy as np
 from numba import njit, prange
@@ -155,56 +156,72 @@ def row_prefix(R, j, x):
 
 
 @njit(cache=True, inline="always")
-def _row_in_box(R, j, x0, x1, y0, y1):
-    """Mass of row ``j`` inside the box, and the row's overlap with [y0, y1]."""
-    overlap = min(y1, j + 1.0) - max(y0, float(j))
-    if overlap <= 0.0:
-        return 0.0, 0.0
-    return (row_prefix(R, j, x1) - row_prefix(R, j, x0)) * overlap, overlap
+def _box_rows(R, y0, y1):
+    """The rows a box spans: ``range(j_lo, j_hi)``."""
+    return int(np.floor(y0)), min(int(np.ceil(y1)), R.shape[0])
+
+
+@njit(cache=True, inline="always")
+def _box_columns(R, x0, x1):
+    """The columns (c0, c1) holding x0 and x1 and the fractions there (R's interpolation points)."""
+    w = R.shape[1] - 1
+    c0 = min(int(np.floor(x0)), w - 1)
+    c1 = min(int(np.floor(x1)), w - 1)
+    return c0, x0 - c0, c1, x1 - c1
 
 
 @njit(cache=True)
-def sample_box(R, x0, x1, y0, y1, mass, vx, vy):
-    """Inverse CDF of the image restricted to the box of mass ``mass`` (marginal over rows, then
-    the row's conditional): local ``(vx, vy)`` in [0, 1)² → pixel (i, j) and the fractions (fx, fy) in it."""
-    h = R.shape[0]
-    w = R.shape[1] - 1
-    j_lo = int(np.floor(y0))
-    j_hi = min(int(np.ceil(y1)), h)
+def leaf_row_cdfs(R, leaf_box, start, cdf):
+    """For every leaf, the cumulative masses of the rows its box spans, ``cdf[start[l]:start[l + 1]]``
+    (``start`` (n_leaves + 1,) from :func:`leaf_row_starts`)."""
+    for leaf in range(leaf_box.shape[0]):
+        x0, x1, y0, y1 = leaf_box[leaf, 0], leaf_box[leaf, 1], leaf_box[leaf, 2], leaf_box[leaf, 3]
+        c0, f0, c1, f1 = _box_columns(R, x0, x1)
+        j_lo, j_hi = _box_rows(R, y0, y1)
+        acc = 0.0
+        for r in range(j_lo, j_hi):
+            overlap = min(y1, r + 1.0) - max(y0, float(r))
+            acc += max(_lerp_prefix(R, r, c1, f1) - _lerp_prefix(R, r, c0, f0), 0.0) * overlap
+            cdf[start[leaf] + r - j_lo] = acc
+
+
+@njit(cache=True)
+def leaf_row_starts(R, leaf_box):
+    """``start`` (n_leaves + 1,): where each leaf's rows begin in the flat table of :func:`leaf_row_cdfs`."""
+    start = np.zeros(leaf_box.shape[0] + 1, dtype=np.int64)
+    for leaf in range(leaf_box.shape[0]):
+        j_lo, j_hi = _box_rows(R, leaf_box[leaf, 2], leaf_box[leaf, 3])
+        start[leaf + 1] = start[leaf] + max(j_hi - j_lo, 1)
+    return start
+
+
+@njit(cache=True)
+def sample_box(R, x0, x1, y0, y1, cdf, a, vx, vy):
+    """Inverse CDF of the image restricted to the box (marginal over rows, read from the box's
+    cumulative row masses ``cdf[a:]``, then the row's conditional): local ``(vx, vy)`` in [0, 1)²
+    → pixel (i, j) and the fractions (fx, fy) in it."""
+    j_lo, j_hi = _box_rows(R, y0, y1)
     i_lo = int(np.floor(x0))
-    i_hi = min(int(np.ceil(x1)), w) - 1
+    i_hi = min(int(np.ceil(x1)), R.shape[1] - 1) - 1
     if j_hi - j_lo == 1 and i_hi == i_lo and R[j_lo, i_lo + 1, 0] > R[j_lo, i_lo, 0]:
         # the box lies in one pixel of positive mass: uniform there
         return i_lo, j_lo, x0 - i_lo + vx * (x1 - x0), y0 - j_lo + vy * (y1 - y0)
-    # the box's columns, once: row r's mass left of x1 is R[r, c1] + f1 (R[r, c1 + 1] - R[r, c1]), same for x0
-    c0 = min(i_lo, w - 1)
-    f0 = x0 - c0
-    c1 = min(int(np.floor(x1)), w - 1)
-    f1 = x1 - c1
-    t = vy * mass
-    cum = 0.0
-    j = -1
-    below = 0.0  # mass of the rows in the box below row j
-    m = 0.0
-    ov = 0.0
-    for r in range(j_lo, j_hi):
-        o = min(y1, r + 1.0) - max(y0, float(r))
-        mr = (_lerp_prefix(R, r, c1, f1) - _lerp_prefix(R, r, c0, f0)) * o
-        if mr > 0.0:
-            j = r
-            below = cum
-            m = mr
-            ov = o
-            if cum + mr > t:
-                break
-            cum += mr
-    if j < 0:  # an empty box (never, up to rounding): its lowest row, with the pdf of that pixel
-        j = min(j_lo, h - 1)
+    c0, f0, c1, f1 = _box_columns(R, x0, x1)
+    b = a + j_hi - j_lo
+    t = vy * cdf[b - 1]
+    k = a  # the first row whose cumulative mass exceeds t (it has positive mass)
+    while k < b - 1 and cdf[k] <= t:
+        k += 1
+    while k > a and cdf[k] <= cdf[k - 1]:  # t at the very top (rounding): the last row with mass
+        k -= 1
+    below = cdf[k - 1] if k > a else 0.0
+    m = cdf[k] - below
+    j = min(j_lo + k - a, R.shape[0] - 1)
     fy_lo = max(y0 - j, 0.0)
     fy_hi = min(y1 - j, 1.0)
     fy = fy_lo
     if m > 0.0:
-        fy = min(max(fy_lo + (t - below) / m * ov, fy_lo), fy_hi)
+        fy = min(max(fy_lo + (t - below) / m * (fy_hi - fy_lo), fy_lo), fy_hi)
     # the row's conditional inside [x0, x1]
     r0 = _lerp_prefix(R, j, c0, f0)
     r1 = _lerp_prefix(R, j, c1, f1)
@@ -249,15 +266,14 @@ def _leaf_of(axis, depth, ux, uy):
 
 
 @njit(cache=True, parallel=True)
-def kdtree_transform(axis, leaf_box, R, depth, u, cell, frac):
+def kdtree_transform(axis, leaf_box, R, start, cdf, depth, u, cell, frac):
     """Warp every ``u`` (n, 2) in [0, 1)²: ``cell`` (n, 2) gets the pixel (i, j) and ``frac`` (n, 2)
-    the position inside it."""
+    the position inside it (``start``, ``cdf``: the leaves' row masses, :func:`leaf_row_cdfs`)."""
     top = np.nextafter(1.0, 0.0)
-    mass = R[:, -1, 0].sum() / (1 << depth)  # every leaf's
     for p in prange(u.shape[0]):
         leaf, vx, vy = _leaf_of(axis, depth, min(u[p, 0], top), min(u[p, 1], top))
         i, j, fx, fy = sample_box(R, leaf_box[leaf, 0], leaf_box[leaf, 1], leaf_box[leaf, 2], leaf_box[leaf, 3],
-                                  mass, vx, vy)
+                                  cdf, start[leaf], vx, vy)
         cell[p, 0] = i
         cell[p, 1] = j
         frac[p, 0] = fx
@@ -265,22 +281,21 @@ def kdtree_transform(axis, leaf_box, R, depth, u, cell, frac):
 
 
 @njit(cache=True, parallel=True)
-def kdtree_warp(axis, leaf_box, R, depth, lo, step, u, y, log_det):
+def kdtree_warp(axis, leaf_box, R, start, cdf, depth, lo, step, u, y, log_det):
     """:func:`kdtree_transform` fused with the output: ``y`` (n, 2) in domain units and
     ``log_det`` (n,) = ``-R[j, i, 1]`` (minus the log-density of the pixel)."""
     top = np.nextafter(1.0, 0.0)
-    mass = R[:, -1, 0].sum() / (1 << depth)
     for p in prange(u.shape[0]):
         leaf, vx, vy = _leaf_of(axis, depth, min(u[p, 0], top), min(u[p, 1], top))
         i, j, fx, fy = sample_box(R, leaf_box[leaf, 0], leaf_box[leaf, 1], leaf_box[leaf, 2], leaf_box[leaf, 3],
-                                  mass, vx, vy)
+                                  cdf, start[leaf], vx, vy)
         y[p, 0] = pixel_coordinate(lo[0], step[0], i, min(fx, top))
         y[p, 1] = pixel_coordinate(lo[1], step[1], j, min(fy, top))
         log_det[p] = -R[j, i, 1]
 
 
 @njit(cache=True, parallel=True)
-def kdtree_inverse(axis, split, leaf_box, R, depth, g, u):
+def kdtree_inverse(axis, split, leaf_box, R, start, cdf, depth, g, u):
     """Exact inverse: pixel coordinates ``g`` (n, 2) → ``u`` (n, 2): descend by comparing with the
     splits, then invert the box's inverse CDF."""
     for p in prange(g.shape[0]):
@@ -306,21 +321,19 @@ def kdtree_inverse(axis, split, leaf_box, R, depth, g, u):
         x1 = leaf_box[leaf, 1]
         y0 = leaf_box[leaf, 2]
         y1 = leaf_box[leaf, 3]
-        h = R.shape[0]
         gx = min(max(gx, x0), x1)
         gy = min(max(gy, y0), y1)
-        j = min(max(int(np.floor(gy)), int(np.floor(y0))), min(int(np.ceil(y1)), h) - 1)
-        total = 0.0
-        below = 0.0
-        for r in range(int(np.floor(y0)), min(int(np.ceil(y1)), h)):
-            m = _row_in_box(R, r, x0, x1, y0, y1)[0]
-            total += m
-            if r < j:
-                below += m
-        m, ov = _row_in_box(R, j, x0, x1, y0, y1)
+        j_lo, j_hi = _box_rows(R, y0, y1)
+        j = min(max(int(np.floor(gy)), j_lo), j_hi - 1)
+        a = start[leaf]
+        k = a + j - j_lo
+        below = cdf[k - 1] if k > a else 0.0
+        total = cdf[a + j_hi - j_lo - 1]
+        lo_j = max(y0, float(j))
+        ov = min(y1, j + 1.0) - lo_j
         vy = below
         if ov > 0.0:
-            vy += (gy - max(y0, float(j))) / ov * m
+            vy += (gy - lo_j) / ov * (cdf[k] - below)
         vy = min(max(vy / total, 0.0), 1.0) if total > 0.0 else 0.0
         r0 = row_prefix(R, j, x0)
         r1 = row_prefix(R, j, x1)

@@ -67,7 +67,7 @@ class EqualMassKDWarp(ExactImageWarp):
         self.axis_rule = axis_rule
 
     def _build(self, density):
-        from .._kernels.kdtree import AXIS_RULES, build_tree
+        from .._kernels.kdtree import AXIS_RULES, build_tree, leaf_row_cdfs, leaf_row_starts
 
         mass = np.ascontiguousarray(density.mass[::-1], dtype=float)  # row 0 = bottom
         h, w = mass.shape
@@ -85,6 +85,9 @@ class EqualMassKDWarp(ExactImageWarp):
         self.leaf_box_ = np.zeros((n, 4))
         build_tree(S, self.depth_, AXIS_RULES[self.axis_rule], float(density.cell[0]), float(density.cell[1]),
                    self.axis_, self.split_, self.leaf_box_)
+        self._row_start = leaf_row_starts(R, self.leaf_box_)
+        self._row_cdf = np.zeros(self._row_start[-1])
+        leaf_row_cdfs(R, self.leaf_box_, self._row_start, self._row_cdf)
         self._S = S
         self._R = R
         self._mass = mass
@@ -93,7 +96,8 @@ class EqualMassKDWarp(ExactImageWarp):
         """The tree descent and the leaf's inverse CDF (Numba, parallel); the log-det comes along."""
         from .._kernels.kdtree import kdtree_warp
 
-        return self._fused_warp(kdtree_warp, u, self.axis_, self.leaf_box_, self._R, self.depth_)
+        return self._fused_warp(kdtree_warp, u, self.axis_, self.leaf_box_, self._R, self._row_start, self._row_cdf,
+                                self.depth_)
 
     def _inverse(self, y):
         """Exact inverse: ``y`` (n, 2) in pixels of positive mass → ``u`` (n, 2) in [0, 1]²."""
@@ -102,7 +106,7 @@ class EqualMassKDWarp(ExactImageWarp):
         g, _, restore = self._pixel_coordinates(y)
         u = np.empty_like(g)
         size = np.array([self.density_.width, self.density_.height])
-        kdtree_inverse(self.axis_, self.split_, self.leaf_box_, self._R, self.depth_,
+        kdtree_inverse(self.axis_, self.split_, self.leaf_box_, self._R, self._row_start, self._row_cdf, self.depth_,
                        np.ascontiguousarray(np.clip(g, 0, size)), u)
         return restore(u)
 

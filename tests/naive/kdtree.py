@@ -100,7 +100,7 @@ def transform(axis, leaf_box, mass, depth, u):
         pix = mass[np.ix_(rows, cols)] * overlap[:, None] * width[None, :]
         row_mass = pix.sum(axis=1)
         cdf = np.concatenate([[0.0], np.cumsum(row_mass)])
-        t = uy[p] * mass.sum() / 2.0 ** depth  # every leaf holds 2^-depth of the mass
+        t = uy[p] * cdf[-1]
         r = min(np.searchsorted(cdf, t, side="right") - 1, len(rows) - 1)
         while row_mass[r] <= 0:
             r -= 1
