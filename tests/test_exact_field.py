@@ -183,3 +183,45 @@ def test_field_option_auto_exact_samples_and_files(tmp_path):
     assert back.field == "exact" and back.settings_ == m.settings_
     x = np.random.default_rng(0).random((50, 2))
     np.testing.assert_array_equal(back.transform(x), m.transform(x))
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_point_queries_match_the_grid(reverse):
+    img = D.ImageDensity(_image(seed=11), domain=((0.0, 2.0), (-1.0, 1.0)))
+    box = D.Uniform((0.2, -0.8), (1.6, 0.9))
+    field = exact_field_for(img, box) if reverse else exact_field_for(box, img)
+    axes = (np.linspace(0.0, 2.0, 17), np.linspace(-1.0, 1.0, 13))
+    xx, yy = np.meshgrid(*axes, indexing="ij")
+    pts = np.stack([xx.ravel(), yy.ravel()], axis=1)
+    for alpha in (0.0, 1e-9, 0.02, 0.3, 0.77, 0.999, 1 - 1e-9, 1.0):
+        v, _ = field.on_grid(alpha, axes)
+        np.testing.assert_allclose(field.at_points(pts, alpha).reshape(v.shape), v, atol=1e-8)
+    with pytest.raises(ValueError, match="alpha"):
+        field.at_points(pts[:2], 1.5)
+
+
+def test_mlp_exact_regression_target_is_unbiased_and_recorded(tmp_path):
+    from iadb_graphics import IADBMap
+
+    src, tgt = D.Uniform(), D.ImageDensity(0.1 + _image(16, seed=12))
+    m = IADBMap(n_iters=20, batch_size=64, width=8, depth=1, x_features=0).fit(src, tgt, rng=0)
+    assert m.get_params()["field"] == "auto" and m.settings_ == {"field": "exact"}
+    # E over pairs and α of v(x_α, α) is E[x1] − E[x0]: the regression target keeps the mean of x1 − x0
+    rng = np.random.default_rng(1)
+    x0, x1 = src.sample(200_000, rng=rng), tgt.sample(200_000, rng=rng)
+    alpha = rng.random(200_000)
+    _, _, target = m._regression(x0, x1, alpha, exact_field_for(src, tgt))
+    pair = (x1 - x0) / m.scale_
+    np.testing.assert_allclose(target.double().mean(0).numpy(), pair.mean(0), atol=4 * pair.std(0).max() / 450)
+    assert float(target.double().var(0).sum()) < 0.8 * float(pair.var(0).sum())  # less variance than pairs
+    m.save(tmp_path / "m.npz")
+    back = IADBMap.load(tmp_path / "m.npz")
+    assert back.settings_ == {"field": "exact"} and back.field == "auto"
+    x = rng.random((20, 2))
+    np.testing.assert_allclose(back.transform(x), m.transform(x), atol=1e-6)
+    samples = IADBMap(n_iters=5, batch_size=32, width=8, depth=1, x_features=0, field="samples").fit(src, tgt, rng=0)
+    assert samples.settings_ == {"field": "samples"}
+    with pytest.raises(ValueError, match="field='exact'"):
+        IADBMap(n_iters=5, field="exact").fit(src, D.Gaussian((0.5, 0.5), 0.01), rng=0)
+    with pytest.raises(ValueError, match="field"):
+        IADBMap(field="pairs")
