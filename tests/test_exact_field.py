@@ -225,3 +225,20 @@ def test_mlp_exact_regression_target_is_unbiased_and_recorded(tmp_path):
         IADBMap(n_iters=5, field="exact").fit(src, D.Gaussian((0.5, 0.5), 0.01), rng=0)
     with pytest.raises(ValueError, match="field"):
         IADBMap(field="pairs")
+
+
+def test_point_kernel_matches_its_numpy_twin():
+    from iadb_graphics._kernels.exact_field import box_velocity
+    from tests.naive import exact_field as N
+
+    rng = np.random.default_rng(13)
+    table = tabulate(D.ImageDensity(_image(20, seed=13), domain=((0.0, 2.0), (-1.0, 1.0))))
+    low, high = np.array([0.2, -0.8]), np.array([1.6, 0.9])
+    x = np.stack([rng.uniform(-0.1, 2.1, 3000), rng.uniform(-1.1, 1.1, 3000)], axis=1)
+    alpha = np.concatenate([rng.random(2900), [1e-9, 1e-6, 1 - 1e-6, 1 - 1e-9] * 25])
+    sums = table.sums()
+    out = np.empty_like(x)
+    box_velocity(table.edges[0], table.edges[1], table.density, sums["rows"]["L"], sums["rows"]["M"],
+                 sums["cols"]["L"], sums["cols"]["M"], sums["sat"]["LL"], sums["sat"]["ML"], sums["sat"]["LM"],
+                 low, high, x, alpha, 1e-12, out)
+    np.testing.assert_allclose(out, N.box_velocity(table, low, high, x, alpha), rtol=1e-9, atol=1e-9)
