@@ -546,8 +546,8 @@ def _smooth_exact(velocity, weight, bw, walls):
     if bw > 0:
         d = velocity.ndim - 1
         both = smooth(np.concatenate([velocity * weight[..., None], weight[..., None]], axis=-1), bw, walls=walls)
-        velocity = ratio_with_floor(both[..., :d], both[..., d], 1e-12 * max(float(both[..., d].max()), 1e-300),
-                                    velocity)
+        floor = 1e-12 * max(float(both[..., d].max()), 1e-300)  # only where the weight is ~0 (empty)
+        velocity = (both[..., :d] + floor * velocity) / (both[..., d:] + floor)
     return _tangential_on_walls(velocity.astype(np.float32), walls)
 
 
