@@ -1,4 +1,6 @@
 """EnvMapDensity: directions on the sphere, exact solid-angle pdf, inverse, χ² on the sphere."""
+import warnings
+
 import numpy as np
 import pytest
 
@@ -89,7 +91,8 @@ def test_pdf_is_luminance_proportional_per_texel():
 
 
 def test_mesh_warp_chi2():
-    with pytest.warns(UserWarning, match="folded"):  # a few folded triangles near the poles
+    with warnings.catch_warnings():  # the sampled field folded a few triangles near the poles; the exact one does not
+        warnings.filterwarnings("ignore", message=".*folded", category=UserWarning)
         env = EnvMapDensity(_sky(peaky=False), method="mesh", rng=1, warp_kwargs={"allow_foldovers": True})
     d, p = env.transform(np.random.default_rng(5).random((8000, 2)))
     np.testing.assert_allclose(env.pdf(d[:500]), p[:500], rtol=1e-6)

@@ -216,10 +216,11 @@ def test_bright_border_image_is_reached_up_to_every_edge():
     assert np.all(h > 0)
 
 
-def test_low_density_edges_are_reached():
+@pytest.mark.parametrize("kw", [dict(bins=64, n_steps=32, n_pairs=1 << 16, field="samples"), dict(field="exact")])
+def test_low_density_edges_are_reached(kw):
     img = np.full((32, 32), 0.05)
     img[8:24, 8:24] = 1.0  # most mass in the centre: edges get little of it
-    m = GridIADBMap(bins=64, n_steps=32, n_pairs=1 << 16).fit(D.Uniform(), D.ImageDensity(img), rng=0)
+    m = GridIADBMap(**kw).fit(D.Uniform(), D.ImageDensity(img), rng=0)
     y = m.transform(np.random.default_rng(1).random((1 << 14, 2)))
     assert np.all((y >= 0) & (y <= 1))
     # the band one grid cell wide along each edge holds about what the target puts there

@@ -71,7 +71,10 @@ CASES = [
     Case("ContinuousCDFWarp", ContinuousCDFWarp, None, _IMAGE, round_trip_atol=1e-10, fd_step=1e-7,
          log_det_rtol=1e-5),
     Case("EqualMassKDWarp", EqualMassKDWarp, None, _IMAGE, round_trip_atol=1e-10, fd_step=1e-7, log_det_rtol=1e-5),
-    Case("MeshWarp", lambda: MeshWarp(resolution=16, map=GridIADBMap(bins=32, n_pairs=8192, n_steps=8)), None,
+    # the sampled field: with 8 steps the exact field of this high-contrast 12x9 image folds one corner
+    # triangle of a 16-cell mesh (the contract needs an injective mesh)
+    Case("MeshWarp", lambda: MeshWarp(resolution=16, map=GridIADBMap(bins=32, n_pairs=8192, n_steps=8,
+                                                                      field="samples")), None,
          _IMAGE, round_trip_atol=1e-9, fd_step=1e-7, log_det_rtol=1e-5),
     Case("GridIADBMap", lambda: GridIADBMap(bins=32, n_pairs=4096, n_steps=8), Uniform(),
          Gaussian([0.5, 0.5], 0.03), round_trip_atol=1e-7, log_det_rtol=1e-3, inside=_central),

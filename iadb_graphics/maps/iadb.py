@@ -23,11 +23,14 @@ from ..densities import as_density
 from ..io import ModelFileError, load_model, save_model
 from ..nets import BlendingMLP, fixed_alpha_layers, run_layers
 from .base import BaseMap
+from .exact_field import exact_field_for
 
-__all__ = ["IADBMap", "COUPLINGS"]
+__all__ = ["IADBMap", "COUPLINGS", "FIELDS"]
 
 COUPLINGS = ("independent", "ot")
+FIELDS = ("auto", "exact", "samples")
 _NORM_SAMPLES = 20000
+_EXACT_CHUNK = 64  # batches whose closed-form regression targets are computed together
 _CPU_CHUNK = 1 << 14  # points per batch on the CPU (activations stay in cache)
 _GPU_CHUNK = 1 << 20  # on a GPU: enough work per kernel launch (64-wide layers: 256 MB each)
 _GPU_CHUNK_LOG_DET = 1 << 18
@@ -81,7 +84,10 @@ class IADBMap(BaseMap):
     r"""A map p0 → p1 learned with iterative α-(de)blending (IADB) by a small MLP.
 
     Training minimises :math:`E\|D_\theta(x_\alpha, \alpha) - (x_1 - x_0)\|^2` over
-    :math:`x_0 \sim p_0, x_1 \sim p_1, \alpha \sim U[0, 1]`; the map integrates
+    :math:`x_0 \sim p_0, x_1 \sim p_1, \alpha \sim U[0, 1]`, or, where the velocity
+    :math:`v(x, \alpha) = E[x_1 - x_0 \mid x_\alpha = x]` is known in closed form (``field``),
+    :math:`E\|D_\theta(x_\alpha, \alpha) - v(x_\alpha, \alpha)\|^2`: the same minimiser, without
+    the variance of single pairs in the gradient. The map integrates
     :math:`dx/d\alpha = D_\theta(x, \alpha)` from 0 to 1 with Euler (the paper's) or Heun steps.
 
     Parameters
@@ -119,6 +125,14 @@ class IADBMap(BaseMap):
     n_steps, method : int, {"euler", "heun"}
         Integration of the map (default 128 Euler steps, the paper's choice); ``transform``,
         ``inverse_transform`` and ``trajectory`` may override them per call.
+    field : {"auto", "exact", "samples"}
+        The regression target. ``"exact"``: the closed-form velocity at each blended point, for a
+        2D :class:`~iadb_graphics.densities.Uniform` paired (either way) with an
+        :class:`~iadb_graphics.densities.ImageDensity`, a
+        :class:`~iadb_graphics.densities.Checkerboard` or a Uniform and independent pairs
+        (ValueError otherwise; see :mod:`iadb_graphics.maps.exact_field`). ``"samples"``: the
+        paper's ``x1 − x0`` of each pair. ``"auto"`` (default): exact where available.
+        ``settings_["field"]`` says which was used.
     train_threads : int or None
         CPU threads torch uses while training (restored afterwards). Training batches are small,
         so one thread is as fast as two on an idle machine and many times faster on a loaded one
@@ -139,6 +153,8 @@ class IADBMap(BaseMap):
         geometry, and hence transport costs, are preserved).
     loss_history_ : list of float
         Training loss every 50 iterations.
+    settings_ : dict
+        ``{"field": "exact" | "samples"}``: the regression target the fit used.
     """
 
     has_log_det = True
@@ -146,7 +162,7 @@ class IADBMap(BaseMap):
 
     def __init__(self, *, width=64, depth=3, n_frequencies=4, x_features=32, parametrization="velocity",
                  coupling="independent", ot_block=256, ema_decay=0.999, device=None, train_threads=1,
-                 walls=True, n_iters=6000, batch_size=2048, lr=2e-3, n_steps=128, method="euler"):
+                 walls=True, n_iters=6000, batch_size=2048, lr=2e-3, n_steps=128, method="euler", field="auto"):
         self.n_iters, self.batch_size, self.lr = _training_settings(n_iters, batch_size, lr)
         self.n_steps = check_int(n_steps, "n_steps", minimum=1)
         self.method = check_choice(method, "method", INTEGRATORS)
@@ -163,6 +179,7 @@ class IADBMap(BaseMap):
         if not isinstance(walls, (bool, np.bool_)):
             raise TypeError(f"walls must be True or False, got {walls!r}")
         self.walls = bool(walls)
+        self.field = check_choice(field, "field", FIELDS)
         self.net_ = None
         self.loss_history_ = []
 
@@ -172,7 +189,8 @@ class IADBMap(BaseMap):
                 "x_features": self.x_features, "parametrization": self.parametrization,
                 "coupling": self.coupling, "ot_block": self.ot_block, "ema_decay": self.ema_decay,
                 "train_threads": self.train_threads, "walls": self.walls, "n_iters": self.n_iters,
-                "batch_size": self.batch_size, "lr": self.lr, "n_steps": self.n_steps, "method": self.method}
+                "batch_size": self.batch_size, "lr": self.lr, "n_steps": self.n_steps, "method": self.method,
+                "field": self.field}
 
     # ------------------------------------------------------------------ training
     def _build(self, d):
@@ -200,11 +218,20 @@ class IADBMap(BaseMap):
         self.bounds = np.stack([both.min(0), both.max(0)], axis=1)
         self.wall_box_ = _wall_box(source, target, s0, s1) if self.walls else _no_walls(d)
 
+        exact = None
+        if self.field != "samples":
+            exact = exact_field_for(source, target) if self.coupling == "independent" else None
+            if exact is None and self.field == "exact":
+                raise ValueError("field='exact' needs coupling='independent' and a 2D Uniform paired with an "
+                                 f"ImageDensity, Checkerboard or Uniform; got coupling={self.coupling!r}, "
+                                 f"{type(source).__name__} → {type(target).__name__}")
+        self.settings_ = {"field": "samples" if exact is None else "exact"}
+
         def draw(n):
             x0, x1 = source.sample(n, rng=rng), target.sample(n, rng=rng)
             return x0, x1
 
-        self._train(draw, d, self.n_iters, self.batch_size, self.lr, rng, progress)
+        self._train(draw, d, self.n_iters, self.batch_size, self.lr, rng, progress, exact)
         return self
 
     def _train(self, *args):
@@ -216,7 +243,23 @@ class IADBMap(BaseMap):
         finally:
             torch.set_num_threads(previous)
 
-    def _train_loop(self, draw, d, n_iters, batch_size, lr, rng, progress):
+    def _regression(self, x0, x1, alpha, exact):
+        """Network input ``z_α`` and regression target for pairs ``(x0, x1)`` (data space) at ``alpha``:
+        ``x1 − x0`` (or the pair) in model space, or, with an exact field, its conditional mean given
+        ``x_α`` (the same minimiser, without the variance of single pairs)."""
+        a = torch.as_tensor(alpha, dtype=torch.float32, device=self.device)
+        if exact is None:
+            z0, z1 = self._to_model(x0), self._to_model(x1)
+            return blend(z0, z1, a), a, training_target(z0, z1, self.parametrization)
+        xa = x0 + alpha[:, None] * (x1 - x0)
+        v = exact.at_points(xa, alpha)
+        if self.parametrization == "velocity":
+            target = torch.as_tensor(v / self.scale_, dtype=torch.float32, device=self.device)
+        else:  # the posterior means of the two ends
+            target = torch.cat([self._to_model(xa - alpha[:, None] * v), self._to_model(xa + (1 - alpha[:, None]) * v)], 1)
+        return self._to_model(xa), a, target
+
+    def _train_loop(self, draw, d, n_iters, batch_size, lr, rng, progress, exact=None):
         torch_gen = torch.Generator().manual_seed(int(rng.integers(2 ** 62)))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(torch.randint(2 ** 62, (1,), generator=torch_gen)))
@@ -230,15 +273,19 @@ class IADBMap(BaseMap):
         running = 0.0
         with progress_bar(n_iters, desc="IADB fit", progress=progress) as bar:
             for it in range(n_iters):
-                x0, x1 = draw(batch_size)
-                if self.coupling == "ot":
-                    x1 = minibatch_ot_pairs(x0, x1, self.ot_block)
-                alpha = rng.random(batch_size)
-                z0 = self._to_model(x0)
-                z1 = self._to_model(x1)
-                a = torch.as_tensor(alpha, dtype=torch.float32, device=self.device)
-                za = blend(z0, z1, a)
-                loss = torch.mean((self.net_(za, a) - training_target(z0, z1, self.parametrization)) ** 2)
+                if exact is not None:  # closed-form targets for _EXACT_CHUNK batches at once (vectorised)
+                    k = it % _EXACT_CHUNK
+                    if k == 0:
+                        m = min(_EXACT_CHUNK, n_iters - it) * batch_size
+                        x0, x1 = draw(m)
+                        chunk = self._regression(x0, x1, rng.random(m), exact)
+                    za, a, target = (c[k * batch_size:(k + 1) * batch_size] for c in chunk)
+                else:
+                    x0, x1 = draw(batch_size)
+                    if self.coupling == "ot":
+                        x1 = minibatch_ot_pairs(x0, x1, self.ot_block)
+                    za, a, target = self._regression(x0, x1, rng.random(batch_size), exact)
+                loss = torch.mean((self.net_(za, a) - target) ** 2)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -283,6 +330,7 @@ class IADBMap(BaseMap):
             idx = rng.integers(0, n_pairs, n)
             return x0[idx], x1[idx]
 
+        new.settings_ = {"field": "samples"}  # the pairs (x, T(x)) have no closed-form field
         new._train(draw, self.d, n_iters, batch_size, lr, rng, progress)
         return new
 
@@ -455,7 +503,8 @@ class IADBMap(BaseMap):
         self._check_fitted()
         meta = {"hyperparameters": self._hyperparameters(), "d": self.d, "center": self.center_.tolist(),
                 "scale": self.scale_, "bounds": self.bounds.tolist(),
-                "wall_box": [[_json_float(v) for v in row] for row in self.wall_box_]}
+                "wall_box": [[_json_float(v) for v in row] for row in self.wall_box_],
+                "settings": getattr(self, "settings_", {"field": "samples"})}
         arrays = {k: v.detach().cpu().numpy() for k, v in self.net_.state_dict().items()}
         save_model(path, "IADBMap", meta, arrays)
 
@@ -472,6 +521,8 @@ class IADBMap(BaseMap):
             # files written before walls existed have none
             new.wall_box_ = (np.asarray([[float(v) for v in row] for row in meta["wall_box"]]).reshape(d, 2)
                             if "wall_box" in meta else _no_walls(d))
+            settings = meta.get("settings", {"field": "samples"})  # files written before the exact field
+            new.settings_ = {"field": check_choice(settings.get("field"), "settings.field", ("exact", "samples"))}
             net = new._build(d)
             state = {k: torch.as_tensor(v) for k, v in arrays.items()}
             net.load_state_dict(state, strict=True)
