@@ -132,17 +132,17 @@ def main(argv=None):
     ap.add_argument("--exemplar", choices=sorted(EXEMPLARS), default="sot")
     ap.add_argument("--side", type=int, default=32, help="training sets have side² points")
     ap.add_argument("--exemplars", type=int, default=64)
-    ap.add_argument("--iters", type=int, default=1500)
+    ap.add_argument("--iters", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=24)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--channels", type=int, default=32)
-    ap.add_argument("--steps", type=int, default=6, help="default Euler steps stored with the model")
+    ap.add_argument("--steps", type=int, default=8, help="default Euler steps stored with the model")
     ap.add_argument("--alpha", choices=("uniform", "high"), default="uniform",
                     help="law of the training α: uniform, or denser near α = 1 (1 − (1 − u)²)")
-    ap.add_argument("--domain", choices=("torus", "square"), default="torus",
+    ap.add_argument("--domain", choices=("torus", "square"), default="square",
                     help="where the sets live: the exemplars' OT grid and the net's padding follow it")
     ap.add_argument("--ema", type=float, default=0.995, help="decay of the weights' moving average")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (the shipped model: 1)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="tiny run (smoke test)")
     args = ap.parse_args(argv)

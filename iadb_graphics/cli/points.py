@@ -35,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--iters", type=int, default=1024, help="bluenoise iterations (default 1024)")
     parser.add_argument("--dirs", type=int, default=64, help="bluenoise directions per iteration (default 64)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="learned: IADB steps (default: the shipped model's, 6)")
+                        help="learned: IADB steps (default: the shipped model's, 8)")
     parser.add_argument("--low-freq", type=float, default=0.0, metavar="K",
                         help="learned: replace the flow's modes of frequency |k| <= K by a rule that is not "
                              "learned (takes them straight to zero; e.g. 4); default 0: the learned map alone")
