@@ -10,8 +10,8 @@ clips to the square or wraps onto the torus.
 In that representation a small fully convolutional net (zero padding and an edge channel on the
 square, circular padding on the torus) is trained by the IADB loss ``‖D(x_α, α) − (x1 − x0)‖²``
 to deblend i.i.d. uniform offsets ``x0 ~ U[−1/2, 1/2)²`` per cell (a jittered point set) from
-the offsets ``x1`` of exemplar blue-noise sets. Generation integrates ``dx/dα = D(x, α)`` from α = 0 to 1 in a few
-Euler steps; the same noise always gives the same set, and the discrete map is inverted step by
+the offsets ``x1`` of exemplar blue-noise sets. Generation integrates ``dx/dα = D(x, α)`` from
+α = 0 to 1 in a few Euler steps; the same noise always gives the same set, and the discrete map is inverted step by
 step (:meth:`LearnedBlueNoise.inverse`).
 
 References
@@ -32,8 +32,8 @@ import numpy as np
 
 from .._validation import as_generator, as_points, check_choice, check_float, check_int, describe
 
-__all__ = ["grid_offsets", "grid_points", "drop_spread", "low_mode_projector", "LearnedBlueNoise", "learned_blue_noise",
-           "learned_blue_noise_inverse", "DEFAULT_MODEL"]
+__all__ = ["grid_offsets", "grid_points", "drop_spread", "low_mode_projector", "LearnedBlueNoise",
+           "learned_blue_noise", "learned_blue_noise_inverse", "DEFAULT_MODEL", "DOMAINS"]
 
 #: The model shipped with the package (trained by ``examples/train_learned_blue_noise.py``).
 DEFAULT_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "learned_blue_noise.npz")
@@ -171,7 +171,11 @@ def drop_spread(points, n, *, rng=None) -> np.ndarray:
 # ----------------------------------------------------------------------------- lowest modes
 
 def _mode_basis(m, k_max, kind):
-    """Orthonormal cosine (``p = 0, 1, …``) or sine (``p = 1, 2, …``) columns on ``m`` cell centres, ``p <= k_max``."""
+    """Orthonormal cosine (``p = 0, 1, …``) or sine (``p = 1, 2, …``) columns on ``m`` cell centres.
+
+    Column ``p`` samples ``cos(π p t)`` or ``sin(π p t)`` at the centres ``t = (i + 1/2)/m``,
+    for ``p <= k_max`` (and ``p < m``); returns the ``(m, P)`` columns and their ``p``.
+    """
     centres = np.arange(m) + 0.5
     p = np.arange(0 if kind == "cos" else 1, min(int(k_max), m - 1) + 1)
     basis = (np.cos if kind == "cos" else np.sin)(np.pi * p[None, :] * centres[:, None] / m)
@@ -185,6 +189,12 @@ def low_mode_projector(m, k_max, domain):
     are the modes of a displacement field that does not cross the sides: along its own axis an
     offset component is a sine series (zero at the sides), along the other axis a cosine series,
     with ``k = (p, q) / 2``, the same spatial frequency as on the torus.
+
+    Parameters
+    ----------
+    m : int, the side of the offset image
+    k_max : float >= 0, the largest kept frequency, in cycles per unit length
+    domain : {"torus", "square"}
 
     Returns
     -------
@@ -477,9 +487,9 @@ def _default_model(model):
 def learned_blue_noise(n, *, d=2, rng=None, steps=None, low_freq=0.0, model=None) -> np.ndarray:
     """Blue-noise points from the shipped learned IADB map (jittered noise → blue noise).
 
-    ``m = ceil(√n)``: an ``m × m`` set (on the model's domain, square or torus) is made by ``steps`` Euler steps of a fully
-    convolutional net over its offset image, and when ``n`` is not a square the
-    ``m² − n`` points nearest to an evenly spread low-discrepancy sequence are removed, so the
+    ``m = ceil(√n)``: an ``m × m`` set (on the model's domain; the shipped model's is the square)
+    is made by ``steps`` Euler steps of a fully convolutional net over its offset image, and when
+    ``n`` is not a square the ``m² − n`` points nearest to an evenly spread low-discrepancy sequence are removed, so the
     count is exact. The same ``rng`` always gives the same set.
 
     Parameters
