@@ -23,12 +23,15 @@ and peak traced memory (tracemalloc) of each method on a 12 MP upsampling (ours:
 the fit being on samples; peers: the whole method). Wins are counted per pair: sliced W2 (RGB) ≤
 the real IDT's *and* gradient correlation ≥ the real IDT's.
 
-A video section grades a synthetic clip (a panning crop of a re-toned photo with sensor noise)
-with one fitted LUT (``color.video.grade_video``) and with the real IDT refitted on every frame,
-and reports each output's frame-to-frame change over the source's.
+A video section grades a synthetic clip (a panning crop of the photo with sensor noise) with one
+fitted LUT (``color.video.grade_video``), with our transfer and with the real IDT refitted on every
+frame, and reports each output's frame-to-frame change over the source's and its instability
+(``color.video.Stability``).
 
-Usage: ``python benchmarks/bench_color.py [--quick] [--tune]`` → benchmarks/results/color.{csv,md,png}
-(``--tune``: color_tune.{csv,md}).
+Usage: ``python benchmarks/bench_color.py [--quick] [--tune] [--video] [--tune-video]`` →
+benchmarks/results/color.{csv,md,png} and color_video.{csv,md} (``--tune``: color_tune.{csv,md};
+``--video``: the video section only; ``--tune-video``: grade variants on offline clips,
+color_tune_video.{csv,md}).
 """
 from __future__ import annotations
 
@@ -300,41 +303,123 @@ def big_runs(src, pal, methods, megapixels):
 
 # ----------------------------------------------------------------------------- video
 
+def panning_frames(img, n_frames, size, origin, step, seed, drift_period=4.0):
+    """uint8 frames of a crop of ``img`` moving by ``step`` (dy, dx) pixels per frame from
+    ``origin``, its exposure drifting by ±3 %, with sensor noise (σ = 0.01)."""
+    img = img[..., :3].astype(float) / 255.0
+    rng = np.random.default_rng(seed)
+    (h, w), (y, x), (dy, dx) = size, origin, step
+    for t in range(n_frames):
+        f = img[y + dy * t:y + dy * t + h, x + dx * t:x + dx * t + w] * (1.0 + 0.03 * np.sin(t / drift_period))
+        yield _to_u8(f + 0.01 * rng.standard_normal(f.shape))
+
+
 def synthetic_clip(path, n_frames=24, size=(180, 240), seed=0):
     """A slowly panning crop of the photo (one pixel per frame), its exposure drifting by ±3 %,
     with sensor noise; written with imageio's ffmpeg writer (quality 9)."""
     import imageio.v2 as iio2
 
-    s = _Sources()
-    img = s.hopper.astype(float) / 255.0
-    rng = np.random.default_rng(seed)
-    h, w = size
     with iio2.get_writer(path, format="ffmpeg", fps=24, quality=9, macro_block_size=1) as wr:
-        for t in range(n_frames):
-            y0, x0 = 100 + t, 60 + t
-            f = img[y0:y0 + h, x0:x0 + w] * (1.0 + 0.03 * np.sin(t / 4))
-            wr.append_data(_to_u8(f + 0.01 * rng.standard_normal(f.shape)))
+        for f in panning_frames(_Sources().hopper, n_frames, size, (100, 60), (1, 1), seed):
+            wr.append_data(f)
+
+
+def tuning_clips():
+    """Three offline 24-frame clips, none the benchmark's (crops of renderings and of the present
+    photo, other motions and drift), with five palettes of :func:`tuning_pairs` each."""
+    s = _Sources()
+    clips = [("terrain relief", list(panning_frames(s.relief(s.dem, "terrain", 0.05), 24, (160, 200), (20, 30),
+                                                    (1, 2), 1, 3.0))),
+             ("present", list(panning_frames(s.present, 24, (90, 70), (20, 30), (0, 1), 2, 3.0))),
+             ("viridis relief", list(panning_frames(s.relief(s.dem, "viridis", 0.05), 24, (160, 200), (20, 30),
+                                                    (1, 2), 3, 3.0)))]
+    palettes = [("sepia hopper", _lab_edit(s.hop, _tone(0.8, 6, 18, 0.3))), ("hopper", s.hop),
+                ("copper relief", s.relief(s.dem, "copper", 0.05)),
+                ("cool desaturated hopper", _lab_edit(s.hop, _hue_rot(-100, 0.7, dl=5))),
+                ("earth relief", s.relief(s.topo, "gist_earth", 0.002))]
+    return clips, palettes
+
+
+#: Grade variants tried on :func:`tuning_clips` (``--tune-video``): can a fixed grade lower the
+#: literal flicker ratio without losing the palette? (name, frames fitted on, ``grade_lut`` options)
+VIDEO_TUNE_VARIANTS = [("default (fit on 12 frames)", 12, {}), ("fit on all 24 frames", 24, {}),
+                       ("smoother lattice fit (bandwidth 2)", 12, {"bandwidth": 2.0}),
+                       ("strength 0.85 (less contrast)", 12, {"strength": 0.85})]
+
+
+def video_tuning():
+    """Rows (clip, palette, variant): literal flicker, instability, sliced W2 of the graded clip to the
+    palette, gradient correlation, for each of :data:`VIDEO_TUNE_VARIANTS`."""
+    from iadb_graphics.color import grade_lut
+    from iadb_graphics.color.video import DEFAULT_FIT_FRAMES, temporal_stability
+
+    assert VIDEO_TUNE_VARIANTS[0][1] == DEFAULT_FIT_FRAMES
+    clips, palettes = tuning_clips()
+    rows = []
+    for cname, frames in clips:
+        for pname, pal in palettes:
+            for vname, n_fit, opts in VIDEO_TUNE_VARIANTS:
+                idx = np.unique(np.linspace(0, len(frames) - 1, n_fit).round().astype(int))
+                lut = grade_lut(np.concatenate([frames[i] for i in idx], 0), pal, rng=0, **opts)
+                out = [apply_lut(f, lut) for f in frames]
+                st = temporal_stability(frames, out)
+                q = quality(np.concatenate(frames[::4], 0), pal, np.concatenate(out[::4], 0))
+                grad = float(np.mean([gradient_preservation(a, b) for a, b in zip(frames[::4], out[::4])]))
+                rows.append({"clip": cname, "palette": pname, "variant": vname, "flicker": st.flicker,
+                             "instability": st.instability, "sw2_rgb": q["sw2_rgb"], "grad_corr": grad})
+                print(f"  [{cname} → {pname}] {vname:36s} flicker {st.flicker:.3f} instability "
+                      f"{st.instability:.3f} SW2 {q['sw2_rgb']:.4f} grad {grad:.3f}", file=sys.stderr, flush=True)
+    return rows
+
+
+def write_video_tuning(rows):
+    """→ color_tune_video.{csv,md}: the mean over clips and palettes per variant, then per clip."""
+    lines = ["Video tuning: 3 offline 24-frame clips × 5 palettes (`tuning_clips`, none the benchmark's), each "
+             "graded with one LUT per variant. Flicker = output / source frame-to-frame change; instability as in "
+             "`color.video.Stability`; sliced W2 (RGB) of every 4th graded frame to the palette; gradient "
+             "correlation with the source. Means over the 15 clip × palette cases:", "",
+             "| variant | flicker ↓ | instability ↓ | sliced W2 RGB ↓ | grad. corr ↑ |", "|---|---:|---:|---:|---:|"]
+    for vname, _, _ in VIDEO_TUNE_VARIANTS:
+        rs = [r for r in rows if r["variant"] == vname]
+        m = {k: float(np.mean([r[k] for r in rs])) for k in ("flicker", "instability", "sw2_rgb", "grad_corr")}
+        lines.append(f"| {vname} | {m['flicker']:.3f} | {m['instability']:.3f} | {m['sw2_rgb']:.4f} | "
+                     f"{m['grad_corr']:.3f} |")
+    lines += ["", "Per case, flicker / sliced W2 (RGB):", "",
+              "| clip → palette | " + " | ".join(v for v, _, _ in VIDEO_TUNE_VARIANTS) + " |",
+              "|---|" + "---:|" * len(VIDEO_TUNE_VARIANTS)]
+    cell = {(r["clip"], r["palette"], r["variant"]): r for r in rows}
+    for c, p in dict.fromkeys((r["clip"], r["palette"]) for r in rows):
+        lines.append(f"| {c} → {p} | " + " | ".join(f"{cell[(c, p, v)]['flicker']:.3f} / "
+                                                     f"{cell[(c, p, v)]['sw2_rgb']:.4f}"
+                                                     for v, _, _ in VIDEO_TUNE_VARIANTS) + " |")
+    write_csv(os.path.join(RESULTS, "color_tune_video.csv"), rows)
+    write_md(os.path.join(RESULTS, "color_tune_video.md"), lines)
 
 
 def video_section(tmp_dir, palettes):
-    """Flicker of one fitted LUT (``grade_video``) and of the real IDT refitted per frame, per palette."""
-    from iadb_graphics.color.video import grade_video, iter_frames, temporal_change
+    """Temporal stability of one fitted LUT (``grade_video``), of our transfer refitted per frame
+    and of the real IDT refitted per frame, per palette (``color.video.Stability``: the literal
+    change ratio and the instability that discounts a fixed grade's contrast)."""
+    from iadb_graphics.color.video import grade_video, iter_frames, temporal_stability
 
     clip = os.path.join(tmp_dir, "clip.mp4")
     synthetic_clip(clip)
     frames = list(iter_frames(clip))
-    src_change = np.mean([temporal_change(a, b) for a, b in zip(frames, frames[1:])])
     rows = []
+
+    def row(label, method, n, t, st):
+        return {"palette": label, "method": method, "frames": n, "time_s": t, "source_change": st.source_change,
+                "output_change": st.output_change, "flicker": st.flicker, "explained_change": st.explained_change,
+                "unexplained_change": st.unexplained_change, "instability": st.instability}
+
     for label, palette_image in palettes:
         t, rep = timed(lambda: grade_video(clip, palette_image=palette_image, rng=0))
-        t_idt, idt = timed(lambda: [_real_idt(f, palette_image) for f in frames])
-        idt_change = np.mean([temporal_change(a, b) for a, b in zip(idt, idt[1:])])
-        rows += [{"palette": label, "method": "ours: grade_video (one LUT for the clip)", "frames": rep.n_frames,
-                  "time_s": t, "source_change": rep.source_change, "output_change": rep.output_change,
-                  "flicker": rep.flicker},
-                 {"palette": label, "method": "python-color-transfer IDT, refitted per frame", "frames": len(frames),
-                  "time_s": t_idt, "source_change": src_change, "output_change": idt_change,
-                  "flicker": idt_change / src_change}]
+        rows.append(row(label, "ours: grade_video (one LUT for the clip)", rep.n_frames, t, rep.stability))
+        t, ours = timed(lambda: [transfer(f, palette_image, rng=0) for f in frames])
+        rows.append(row(label, "ours: transfer refitted per frame", len(frames), t, temporal_stability(frames, ours)))
+        t, idt = timed(lambda: [_real_idt(f, palette_image) for f in frames])
+        rows.append(row(label, "python-color-transfer IDT, refitted per frame", len(frames), t,
+                        temporal_stability(frames, idt)))
     return rows
 
 
@@ -393,6 +478,24 @@ def write_md(path, lines):
     print("\n".join(lines))
 
 
+def write_video(video, load_before):
+    """The video table → color_video.{csv,md}."""
+    lines = ["Video: a 24-frame 240×180 synthetic clip (a crop of the photo panning one pixel per frame, exposure "
+             f"drifting by ±3 %, sensor noise), graded towards the palettes of pairs 3–6 (2-core CPU, load "
+             f"{load_before}; time: the whole clip, for ours fit + grade + encode). *Flicker* = the output's mean "
+             "frame-to-frame change over the source's: a fixed grade that raises contrast scales the source's own "
+             "changes (motion, noise) and reads above 1 without any flicker. *Instability* = 1 + the frame-to-frame "
+             "change of what the clip's best single colour grade (a 65³ LUT fitted to source → output over all "
+             "frames) does not explain, over the change it does explain: 1 for any fixed grade, above 1 when the "
+             "grade itself changes over time (`color.video.Stability`):", "",
+             "| palette | method | time (s) | source change | output change | flicker (output / source) ↓ "
+             "| instability ↓ |", "|---|---|---:|---:|---:|---:|---:|"]
+    lines += [f"| {v['palette']} | {v['method']} | {v['time_s']:.2f} | {v['source_change']:.4f} | "
+              f"{v['output_change']:.4f} | {v['flicker']:.2f} | {v['instability']:.3f} |" for v in video]
+    write_csv(os.path.join(RESULTS, "color_video.csv"), video)
+    write_md(os.path.join(RESULTS, "color_video.md"), lines)
+
+
 def load():
     return os.popen("uptime").read().strip().split("load average:")[-1].strip()
 
@@ -400,6 +503,9 @@ def load():
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="2 pairs, 3 MP instead of 12 MP, no video")
+    ap.add_argument("--video", action="store_true", help="only the video section → color_video.{csv,md}")
+    ap.add_argument("--tune-video", action="store_true", help="grade variants on 3 offline clips (quality only) → "
+                    "color_tune_video.{csv,md}")
     ap.add_argument("--tune", action="store_true", help="run the 12 tuning pairs instead (quality, source-size "
                     "times) → color_tune.{csv,md}")
     args = ap.parse_args(argv)
@@ -418,11 +524,18 @@ def main(argv=None):
                  + summary_lines(rows) + ["", "Per pair, sliced W2 (RGB) / gradient correlation:", ""]
                  + per_pair_lines(rows, names))
         return
+    if args.tune_video:
+        write_video_tuning(video_tuning())
+        return
+    if args.video:
+        write_video(video_section(RESULTS_TMP(), [(label, pal) for label, _, pal in bench_pairs()[2:]]), load())
+        return
     load_before = load()
     pairs = bench_pairs(args.quick)
     rows, figs = run_pairs(pairs, METHODS)
     mp = 3.0 if args.quick else 12.0
     bigs, big_shape = big_runs(pairs[1][1], pairs[1][2], METHODS, mp)
+    video_load = load()
     video = [] if args.quick else video_section(RESULTS_TMP(), [(label, pal) for label, _, pal in pairs[2:]])
     names = [m[0] for m in METHODS]
     lines = [f"Colour transfer against the installed packages, same run, same pairs (6 pairs built from "
@@ -437,15 +550,7 @@ def main(argv=None):
               "| method | time (s) | peak memory (MB) |", "|---|---:|---:|"]
     lines += [f"| {m} | {t:.2f} | {mem:.0f} |" for m, (t, mem) in bigs.items()]
     if video:
-        lines += ["", "Video: a 24-frame 240×180 synthetic clip (a crop of the photo panning one pixel per frame, "
-                  "exposure drifting by ±3 %, sensor noise), graded towards the palettes of pairs 3–6 (time: the "
-                  "whole clip, fit + grade + encode for ours). Flicker = mean frame-to-frame change of the output "
-                  "over the source's (1 = changes as much as the source; a fixed grade that raises contrast scales "
-                  "the source's own changes up):", "",
-                  "| palette | method | time (s) | source change | output change | flicker ↓ |",
-                  "|---|---|---:|---:|---:|---:|"]
-        lines += [f"| {v['palette']} | {v['method']} | {v['time_s']:.2f} | {v['source_change']:.4f} | "
-                  f"{v['output_change']:.4f} | {v['flicker']:.2f} |" for v in video]
+        write_video(video, video_load)
     write_csv(os.path.join(RESULTS, "color.csv"), rows)
     write_md(os.path.join(RESULTS, "color.md"), lines)
     from iadb_graphics.plot.color import save_figure, transfer_grid

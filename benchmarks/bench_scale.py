@@ -2,7 +2,7 @@
 
 Images: 24 frames of ~4 MP (PNG), synthetic: matplotlib's bundled ``grace_hopper.jpg`` upsampled
 (bilinear) to 2048 × 2048 with a different tint, shift and mirror per frame, written to a temp
-folder. ``transfer_many`` (grid method, CIELAB, LUT 33³, colours pooled from all frames) is
+folder. ``transfer_many`` (default method, CIELAB, LUT 33³, colours pooled from all frames) is
 timed end to end — pooled colour sampling, fit, bake, then read → LUT → write of every frame — on
 local threads (no Dask) and on a ``LocalCluster`` of 1 and 2 worker processes (1 thread each,
 ``NUMBA_NUM_THREADS=1`` per worker, so N workers use about N cores). The fit + bake alone is also

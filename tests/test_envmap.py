@@ -53,7 +53,7 @@ def test_axes_follow_mitsuba():
     np.testing.assert_allclose(d, [[0, 1, 0], [1, 0, 0], [0, 0, 1], [0, 0, -1]], atol=1e-12)
 
 
-@pytest.mark.parametrize("method", ["inverse-cdf", "hierarchical", "continuous-cdf"])
+@pytest.mark.parametrize("method", ["inverse-cdf", "hierarchical", "continuous-cdf", "kd-tree"])
 @pytest.mark.parametrize("parametrisation", PARAMETRISATIONS)
 def test_exact_warps_chi2_pdf_and_inverse(method, parametrisation):
     env = EnvMapDensity(_sky(), method=method, parametrisation=parametrisation)

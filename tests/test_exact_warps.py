@@ -7,14 +7,15 @@ import pytest
 
 from iadb_graphics.densities import Gaussian, ImageDensity
 from iadb_graphics.metrics import chi2_test
-from iadb_graphics.warps import (DEFAULT_WARP_METHOD, WARP_METHODS, ContinuousCDFWarp, HierarchicalWarp,
-                                 InverseCDFWarp, make_warp, warp, warped_pdf)
+from iadb_graphics.warps import (DEFAULT_WARP_METHOD, WARP_METHODS, ContinuousCDFWarp, EqualMassKDWarp,
+                                 HierarchicalWarp, InverseCDFWarp, make_warp, warp, warped_pdf)
 from iadb_graphics.warps.continuous import band_widths
 from tests.naive import bands as naive_bands
 from tests.naive import hierarchical as naive_hier
+from tests.naive import kdtree as naive_kd
 
 UNIT = np.array([[0.0, 1.0], [0.0, 1.0]])
-EXACT = (InverseCDFWarp, HierarchicalWarp, ContinuousCDFWarp)
+EXACT = (InverseCDFWarp, HierarchicalWarp, ContinuousCDFWarp, EqualMassKDWarp)
 
 
 def _image(rng, shape=(24, 40)):
@@ -80,6 +81,103 @@ def test_hierarchical_kernel_matches_numpy(rng):
     cell_n, frac_n = naive_hier.hierarchical_transform(hw._mip, u)
     assert np.array_equal(cell, cell_n)
     np.testing.assert_allclose(frac, frac_n, atol=1e-14)
+
+
+@pytest.mark.parametrize("rule", ["longest", "alternate", "square"])
+def test_kdtree_kernels_match_numpy(rng, rule):
+    from iadb_graphics._kernels.kdtree import AXIS_RULES, kdtree_transform
+
+    w = EqualMassKDWarp(depth=9, axis_rule=rule).fit(None, ImageDensity(_image(rng, (37, 21))))
+    axis, split, boxes = naive_kd.build_tree(w._S, 9, AXIS_RULES[rule], *w.density_.cell)
+    assert np.array_equal(axis[1:], w.axis_[1:])
+    np.testing.assert_allclose(split[1:], w.split_[1:], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(boxes, w.leaf_box_, rtol=0, atol=1e-12)
+    u = rng.random((3000, 2))
+    u[:3] = [[0.0, 0.0], [1.0, 1.0], [0.0, 1.0]]
+    cell = np.empty(u.shape, dtype=np.int64)
+    frac = np.empty_like(u)
+    kdtree_transform(w.axis_, w.leaf_box_, w._R, w._row_start, w._row_cdf, w.depth_, u, cell, frac)
+    cell_n, frac_n = naive_kd.transform(w.axis_, w.leaf_box_, w._mass, w.depth_, u)
+    assert np.array_equal(cell, cell_n)
+    np.testing.assert_allclose(frac, frac_n, atol=1e-12)
+
+
+def _box_mass(mass, box):
+    """Mass of a box (pixel units, rows from the bottom) summed pixel by pixel from the overlaps."""
+    x0, x1, y0, y1 = box
+    h, w = mass.shape
+    ox = np.clip(np.minimum(x1, np.arange(1, w + 1)) - np.maximum(x0, np.arange(w)), 0, None)
+    oy = np.clip(np.minimum(y1, np.arange(1, h + 1)) - np.maximum(y0, np.arange(h)), 0, None)
+    return float(oy @ mass @ ox)
+
+
+@pytest.mark.parametrize("rule", ["longest", "alternate", "square"])
+def test_kdtree_leaves_have_equal_mass_and_sobol_fills_each_once(rng, rule):
+    from iadb_graphics import pointsets
+
+    img = _image(rng, (24, 40))
+    dens = ImageDensity(img)
+    w = EqualMassKDWarp(depth=10, axis_rule=rule).fit(None, dens)
+    masses = np.array([_box_mass(w._mass, b) for b in w.leaf_box_])
+    np.testing.assert_allclose(masses, 2.0 ** -10, rtol=1e-9)
+    # the boxes tile the image: their areas add up to the domain's
+    areas = (w.leaf_box_[:, 1] - w.leaf_box_[:, 0]) * (w.leaf_box_[:, 3] - w.leaf_box_[:, 2])
+    np.testing.assert_allclose(areas.sum(), 24 * 40, rtol=1e-12)
+    # a (0, m, 2)-net puts one point in each of the 2^m nodes of depth m
+    y = w.transform(pointsets.sobol(256, rng=rng))
+    g = y / dens.cell
+    node = np.ones(len(y), dtype=np.int64)
+    for _ in range(8):
+        c = w.split_[node]
+        node = 2 * node + np.where(w.axis_[node] == 0, g[:, 0] >= c, g[:, 1] >= c)
+    assert len(np.unique(node)) == 256
+
+
+@pytest.mark.parametrize("shape", [(24, 40), (33, 17)])
+@pytest.mark.parametrize("rule", ["longest", "alternate", "square"])
+def test_kdtree_warp_is_exact(rng, shape, rule):
+    dens = ImageDensity(_image(rng, shape))
+    w = EqualMassKDWarp(axis_rule=rule).fit(None, dens)
+    u = rng.random((40000, 2))
+    y, pdf = warp(u, w)
+    np.testing.assert_allclose(pdf, dens.pdf(y), rtol=1e-12)
+    assert np.all(dens.pdf(y) > 0)
+    np.testing.assert_allclose(w.inverse_transform(y), u, atol=1e-9)
+    # counts on the pixel grid follow the pixel masses (pixels expecting < 5 points pooled into one bin)
+    counts, _, _ = np.histogram2d(y[:, 1], y[:, 0], bins=list(shape), range=UNIT[::-1])
+    expected = dens.mass[::-1] * len(u)
+    assert np.all(counts[expected <= 0] == 0)
+    big = expected >= 5
+    obs = np.append(counts[big], counts[~big].sum())
+    exp = np.append(expected[big], expected[~big].sum())
+    from scipy import stats
+
+    assert stats.chi2.sf(np.sum((obs - exp) ** 2 / exp), len(obs) - 1) > 1e-3
+    assert chi2_test(y, w.pdf, bounds=UNIT, bins=16).p_value > 1e-3
+
+
+def test_kdtree_bad_arguments_and_preimages():
+    with pytest.raises(ValueError, match="axis_rule"):
+        EqualMassKDWarp(axis_rule="diagonal")
+    with pytest.raises(ValueError, match="depth"):
+        EqualMassKDWarp(depth=0)
+    with pytest.raises(ValueError, match="depth"):
+        EqualMassKDWarp(depth=40)
+    with pytest.raises(TypeError, match="depth"):
+        EqualMassKDWarp(depth=2.5)
+
+
+@pytest.mark.parametrize("cls", [HierarchicalWarp, EqualMassKDWarp])
+def test_inverse_refuses_points_without_preimage(cls):
+    img = np.ones((4, 4))
+    img[1, 2] = 0.0  # the pixel x in [2/4, 3/4], y in [2/4, 3/4]
+    w = cls().fit(None, ImageDensity(img))
+    for y in ([[2.5 / 4, 2.5 / 4]], [[1.5, 0.5]]):
+        with pytest.raises(ValueError, match="1 point.*outside the image domain or in zero-mass pixels"):
+            w.inverse_transform(np.array(y))
+    with pytest.raises(ValueError, match="y contains 1 NaN"):
+        w.inverse_transform(np.array([[np.nan, 0.5]]))
+    np.testing.assert_allclose(w.transform(w.inverse_transform(np.array([[0.1, 0.9]]))), [[0.1, 0.9]], atol=1e-12)
 
 
 @pytest.mark.parametrize("shape", [(24, 40), (33, 17)])

@@ -19,7 +19,7 @@ from iadb_graphics.maps.base import BaseMap, NotFittedError
 from iadb_graphics.densities import ImageDensity
 from iadb_graphics.transport import EMDMap, LinearGaussianMap, QuantileMap, SinkhornMap, SlicedOTMap
 from iadb_graphics import BakedMap, GridIADBMap, IADBMap
-from iadb_graphics.warps import ContinuousCDFWarp, HierarchicalWarp, InverseCDFWarp, MeshWarp
+from iadb_graphics.warps import ContinuousCDFWarp, EqualMassKDWarp, HierarchicalWarp, InverseCDFWarp, MeshWarp
 
 
 @dataclass
@@ -70,6 +70,7 @@ CASES = [
     Case("HierarchicalWarp", HierarchicalWarp, None, _IMAGE, round_trip_atol=1e-10, fd_step=1e-7, log_det_rtol=1e-5),
     Case("ContinuousCDFWarp", ContinuousCDFWarp, None, _IMAGE, round_trip_atol=1e-10, fd_step=1e-7,
          log_det_rtol=1e-5),
+    Case("EqualMassKDWarp", EqualMassKDWarp, None, _IMAGE, round_trip_atol=1e-10, fd_step=1e-7, log_det_rtol=1e-5),
     Case("MeshWarp", lambda: MeshWarp(resolution=16, map=GridIADBMap(bins=32, n_pairs=8192, n_steps=8)), None,
          _IMAGE, round_trip_atol=1e-9, fd_step=1e-7, log_det_rtol=1e-5),
     Case("GridIADBMap", lambda: GridIADBMap(bins=32, n_pairs=4096, n_steps=8), Uniform(),

@@ -67,15 +67,19 @@ def _scene(mi, emitter, seed):
                          "floor": {"type": "rectangle", "to_world": floor, "bsdf": {"type": "diffuse"}}}))
 
 
-def test_radiance_and_pdf_match(mitsuba_scalar):
+SAMPLINGS = [{}, {"sampling": "warp", "method": "inverse-cdf"}]  # the default (cosine-product) and a warp
+
+
+@pytest.mark.parametrize("props", SAMPLINGS)
+def test_radiance_and_pdf_match(mitsuba_scalar, props):
     bmp = mi.Bitmap(_sky())
     rot = mi.ScalarTransform4f().rotate([0, 0, 1], 30)
-    ours = mi.load_dict({"type": "iadb_envmap", "bitmap": bmp, "to_world": rot, "method": "inverse-cdf"})
+    ours = mi.load_dict({"type": "iadb_envmap", "bitmap": bmp, "to_world": rot, **props})
     theirs = mi.load_dict({"type": "envmap", "bitmap": bmp, "to_world": rot})
-    it = mi.Interaction3f()
+    it = mi.SurfaceInteraction3f()
     it.p = mi.Point3f(0.1, 0.2, 0.3)
+    it.n = mi.Vector3f(0.48, 0.6, -0.64)  # a surface normal (the cosine-product tables depend on it)
     rng = np.random.default_rng(1)
-    pdfs = []
     for u in rng.random((200, 2)):
         ds, weight = ours.sample_direction(it, mi.Point2f(*u))
         assert ds.pdf > 0 and abs(np.linalg.norm(np.array(ds.d)) - 1) < 1e-5
@@ -84,20 +88,53 @@ def test_radiance_and_pdf_match(mitsuba_scalar):
         si.wi = -ds.d
         np.testing.assert_allclose(np.array(ours.eval(si)), np.array(theirs.eval(si)), rtol=1e-6)
         np.testing.assert_allclose(np.array(weight) * ds.pdf, np.array(theirs.eval(si)), rtol=1e-4)
-        pdfs.append(ds.pdf)
-    # the pdf integrates to one over the sphere (uniform directions)
-    vals = []
-    for v in rng.normal(size=(4000, 3)):
+    # the pdf integrates to one over the sphere (midpoint rule in (cos θ, φ), world directions)
+    n = 120
+    z = (np.arange(n) + 0.5) / n * 2 - 1
+    phi = (np.arange(2 * n) + 0.5) / (2 * n) * 2 * np.pi
+    total = 0.0
+    for zz in z:
+        r = np.sqrt(1 - zz * zz)
+        for ph in phi:
+            ds = mi.DirectionSample3f()
+            ds.d = mi.Vector3f(r * np.cos(ph), zz, r * np.sin(ph))
+            total += ours.pdf_direction(it, ds)
+    assert total * (2 / n) * (np.pi / n) == pytest.approx(1.0, rel=0.02)
+
+
+def test_cosine_product_without_a_normal_is_mitsubas_envmap_pdf(mitsuba_scalar):
+    """The default sampling follows Mitsuba's bilinear envmap density exactly; with no surface normal
+    (a medium or light-tracing query) it is that density."""
+    bmp = mi.Bitmap(_sky())
+    ours = mi.load_dict({"type": "iadb_envmap", "bitmap": bmp})
+    theirs = mi.load_dict({"type": "envmap", "bitmap": bmp})
+    it = mi.Interaction3f()  # n = 0
+    for v in np.random.default_rng(2).normal(size=(300, 3)):
         ds = mi.DirectionSample3f()
         ds.d = mi.Vector3f(*(v / np.linalg.norm(v)))
-        vals.append(ours.pdf_direction(it, ds))
-    assert np.mean(vals) * 4 * np.pi == pytest.approx(1.0, rel=0.1)
+        assert ours.pdf_direction(it, ds) == pytest.approx(theirs.pdf_direction(it, ds), rel=1e-4)
+    # with a normal, directions above the surface get more of the samples (also with a rotated map: the
+    # normal is taken into the map's frame)
+    for rot in (mi.ScalarTransform4f(), mi.ScalarTransform4f().rotate([1, 0, 0], 70)):
+        ours = mi.load_dict({"type": "iadb_envmap", "bitmap": bmp, "to_world": rot})
+        theirs = mi.load_dict({"type": "envmap", "bitmap": bmp, "to_world": rot})
+        it.n = mi.Vector3f(0.0, -1.0, 0.0)
+        u = np.random.default_rng(3).random((400, 2))
+        below = [float(ours.sample_direction(it, mi.Point2f(*v))[0].d[1]) < 0 for v in u]
+        plain = [float(theirs.sample_direction(it, mi.Point2f(*v))[0].d[1]) < 0 for v in u]
+        assert np.mean(below) > np.mean(plain) + 0.3
 
 
-def test_mean_render_agrees_with_mitsuba_envmap(mitsuba_scalar):
+@pytest.fixture(scope="module")
+def reference_render(mitsuba_scalar):
+    return np.array(mi.render(_scene(mi, {"type": "envmap", "bitmap": mi.Bitmap(_sky())}, 0), spp=4096))
+
+
+@pytest.mark.parametrize("props", SAMPLINGS)
+def test_mean_render_agrees_with_mitsuba_envmap(mitsuba_scalar, reference_render, props):
     bmp = mi.Bitmap(_sky())
-    ref = np.array(mi.render(_scene(mi, {"type": "envmap", "bitmap": bmp}, 0), spp=4096))
-    runs = [np.array(mi.render(_scene(mi, {"type": "iadb_envmap", "bitmap": bmp, "method": "inverse-cdf"}, s)))
+    ref = reference_render
+    runs = [np.array(mi.render(_scene(mi, {"type": "iadb_envmap", "bitmap": bmp, **props}, s)))
             for s in (1, 2)]
     a, b = runs
     mean = 0.5 * (a.mean() + b.mean())
@@ -131,3 +168,8 @@ def test_sample_ray_agrees_with_envmap(mitsuba_scalar):
 def test_bad_input(mitsuba_scalar):
     with pytest.raises(Exception, match="exactly one"):
         mi.load_dict({"type": "iadb_envmap"})
+    bmp = mi.Bitmap(_sky())
+    with pytest.raises(Exception, match="sampling must be one of"):
+        mi.load_dict({"type": "iadb_envmap", "bitmap": bmp, "sampling": "magic"})
+    with pytest.raises(Exception, match="applies to sampling='warp'"):
+        mi.load_dict({"type": "iadb_envmap", "bitmap": bmp, "method": "inverse-cdf"})

@@ -21,7 +21,7 @@ from iadb_graphics.color.batch import batch_lut, transfer_many  # noqa: E402
 from iadb_graphics.parallel import map_points  # noqa: E402
 from iadb_graphics.transport import SlicedOTMap  # noqa: E402
 
-FAST_GRID = {"bins": 16, "n_pairs": 4096, "n_steps": 8}  # a small colour grid map: fit in ~0.1 s
+FAST_GRID = {"method": "grid", "bins": 16, "n_pairs": 4096, "n_steps": 8}  # a small colour grid map: fit in ~0.1 s
 N_IMAGES = 20
 
 
@@ -132,7 +132,7 @@ def test_one_image_equals_transfer_and_threads_equal_cluster(client, images, tmp
     paths, _, palette = images
     summary = transfer_many(paths[:1], palette, str(tmp_path / "one"), lut_size=9, rng=11, **FAST_GRID)
     assert summary[0][1]
-    expected = transfer(read_image(paths[0]), palette, method="grid", lut_size=9, rng=11, **FAST_GRID)
+    expected = transfer(read_image(paths[0]), palette, lut_size=9, rng=11, **FAST_GRID)
     np.testing.assert_array_equal(read_image(summary[0][2]), expected)
     # pooled fit: same LUT on local threads and on the cluster; "first" differs from "pooled"
     pooled = batch_lut(paths, palette, lut_size=9, rng=12, **FAST_GRID)
@@ -261,3 +261,14 @@ sys.exit(run_batch([{str(tmp_path / 'a.png')!r}], "#264653", args))
                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     assert res.returncode == 2, res.stderr
     assert 'pip install "iadb_graphics[dask]"' in res.stderr
+
+
+def test_batch_grades_with_the_default_method_of_transfer(images):
+    """Without a method, a batch grades as ``transfer`` does: same method, same LUT size, same LUT."""
+    from iadb_graphics.color import grade_lut
+    from iadb_graphics.color.transfer import DEFAULT_LUT_SIZE, DEFAULT_METHOD
+
+    paths, _, palette = images
+    lut = batch_lut(paths[:1], palette, rng=4)
+    assert lut.shape[0] == DEFAULT_LUT_SIZE.get(DEFAULT_METHOD, 33)
+    np.testing.assert_array_equal(lut, grade_lut(read_image(paths[0]), palette, rng=4))

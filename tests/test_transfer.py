@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from iadb_graphics.color import ReinhardMap, apply_lut, bake_lut, convert, fit_map, palette, regrain, transfer
+from iadb_graphics.color import ReinhardMap, apply_lut, bake_lut, convert, fit_map, grade_lut, palette, regrain, transfer
 from iadb_graphics.metrics import sliced_w2
 
 
@@ -262,13 +262,26 @@ def test_sliced_lut_default_is_a_lut_fitted_at_the_baked_size(rng):
     img, pal = _photo_like(rng), _photo_like(rng)[::-1, :, ::-1]
     cm = fit_map(img, pal, rng=0, size=17)
     assert cm.method == "sliced-lut" and cm.inner.lut_.shape == (17, 17, 17, 3)
-    np.testing.assert_allclose(bake_lut(cm, 17), cm.inner.lut_, atol=1e-6)  # baking reads the nodes back
+    np.testing.assert_array_equal(bake_lut(cm, 17), cm.inner.lut_)  # baking reads the nodes back exactly
     out = transfer(img, pal, rng=0, lut_size=17)
     np.testing.assert_array_equal(out, apply_lut(img, cm.inner.lut_))
     assert sliced_w2(palette(out).points, palette(pal).points, rng=0) < 0.3 * sliced_w2(
         palette(img).points, palette(pal).points, rng=0)
     with pytest.raises(TypeError, match="unknown option"):
         fit_map(img, pal, n_pairs=3)
+
+
+@pytest.mark.parametrize("lut_size", [17, 65])
+def test_sliced_lut_grade_takes_the_fitted_lut_without_rebaking(rng, lut_size):
+    """grade_lut returns the fitted LUT itself: equal to baking the fitted map, so outputs are unchanged."""
+    img, pal = _photo_like(rng), _photo_like(rng)[:, ::-1, ::-1]
+    lut = grade_lut(img, pal, rng=3, lut_size=lut_size)
+    baked = bake_lut(fit_map(img, pal, rng=3, size=lut_size), lut_size)
+    np.testing.assert_array_equal(lut, baked)
+    np.testing.assert_array_equal(transfer(img, pal, rng=3, lut_size=lut_size), apply_lut(img, baked))
+    # a map fitted at another size is still baked at the requested one
+    other = grade_lut(img, pal, rng=3, lut_size=lut_size, size=9)
+    np.testing.assert_array_equal(other, bake_lut(fit_map(img, pal, rng=3, size=9), lut_size))
 
 
 def test_splat_kernel_matches_naive(rng):

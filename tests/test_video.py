@@ -74,9 +74,11 @@ def test_identity_grade_has_flicker_one_and_existing_outputs_are_kept(tmp_path):
     _clip(path, n=6)
     rep = video.grade_video(path, lut=identity_lut(9))
     assert rep.flicker == pytest.approx(1.0, abs=1e-9) and rep.output_change == pytest.approx(rep.source_change)
+    assert rep.instability == pytest.approx(1.0, abs=1e-3)
     # a contrast-halving grade halves the frame-to-frame change (up to rounding)
     half = identity_lut(9) * 0.5 + 0.25
-    assert video.grade_video(path, lut=half).flicker == pytest.approx(0.5, abs=0.05)
+    rep = video.grade_video(path, lut=half)
+    assert rep.flicker == pytest.approx(0.5, abs=0.05) and rep.instability < 1.01  # fixed: no instability
     out = tmp_path / "out.mp4"
     out.write_bytes(b"keep me")
     with pytest.raises(FileExistsError):
@@ -141,7 +143,7 @@ def test_cli_grades_a_video(tmp_path, rng, capsys):
                "--lut-size", "17"])
     assert rc == 0
     err = capsys.readouterr().err
-    assert "temporal stability" in err and "8 frames" in err
+    assert "temporal stability" in err and "8 frames" in err and "instability 1.0" in err
     lut = read_cube(cube)
     assert lut.shape == (17, 17, 17, 3)
     graded = list(video.iter_frames(out))

@@ -8,8 +8,8 @@ from iadb_graphics.maps.base import NotFittedError
 from iadb_graphics.densities import ImageDensity
 from iadb_graphics.metrics import chi2_test, local_periodogram, normalized_nn_distance
 from iadb_graphics.metrics.goodness import cell_integrals
-from iadb_graphics.warps import (DEFAULT_WARP_METHOD, HierarchicalWarp, InverseCDFWarp, MeshWarp, make_warp, warp,
-                                 warped_pdf)
+from iadb_graphics.warps import (DEFAULT_WARP_METHOD, EqualMassKDWarp, HierarchicalWarp, InverseCDFWarp, MeshWarp,
+                                 make_warp, warp, warped_pdf)
 
 UNIT = np.array([[0.0, 1.0], [0.0, 1.0]])
 
@@ -294,6 +294,7 @@ def test_grid_iadb_warp_and_its_mesh(rng):
 def test_make_warp_methods():
     dens = ImageDensity(np.arange(1, 17, dtype=float).reshape(4, 4))
     assert isinstance(make_warp("hierarchical", dens), HierarchicalWarp)
+    assert isinstance(make_warp("kd-tree", dens), EqualMassKDWarp)
     with pytest.raises(ValueError, match="method"):
         make_warp("nope", dens)
     with pytest.raises(TypeError, match="ImageDensity"):
@@ -364,7 +365,7 @@ def cli_files(tmp_path, rng):
     return tmp_path
 
 
-@pytest.mark.parametrize("method", ["inverse-cdf", "hierarchical", "continuous-cdf"])
+@pytest.mark.parametrize("method", ["inverse-cdf", "hierarchical", "continuous-cdf", "kd-tree"])
 def test_cli_warp_writes_points_pdf_and_plot(cli_files, method):
     from iadb_graphics.cli import main
 

@@ -107,6 +107,7 @@ def run_batch(sources, palette, args) -> int:
     """
     from .._progress import progress_bar
     from ..color.batch import transfer_many
+    from ..color.transfer import DEFAULT_LUT_SIZE, DEFAULT_METHOD
 
     out_dir = getattr(args, "out_dir", None)
     closer = None
@@ -116,7 +117,10 @@ def run_batch(sources, palette, args) -> int:
         strength = getattr(args, "strength", 1.0)
         if not 0.0 <= strength <= 1.0:
             raise _UsageError(f"--strength must lie in [0, 1], got {strength}")
-        lut_size = getattr(args, "lut_size", 33)
+        method = getattr(args, "method", DEFAULT_METHOD)
+        lut_size = getattr(args, "lut_size", None)
+        if lut_size is None:
+            lut_size = DEFAULT_LUT_SIZE.get(method, 33)
         if not 2 <= lut_size <= 256:
             raise _UsageError(f"--lut-size must lie in 2..256, got {lut_size}")
         seed = getattr(args, "seed", None)
@@ -130,7 +134,7 @@ def run_batch(sources, palette, args) -> int:
             bar.update(1)
 
         with bar:
-            summary = transfer_many(paths, palette, out_dir, client=client, method=getattr(args, "method", "grid"),
+            summary = transfer_many(paths, palette, out_dir, client=client, method=method,
                                     space=getattr(args, "space", "lab"), lut_size=lut_size, strength=strength,
                                     overwrite=bool(getattr(args, "force", False)), rng=seed, progress=report,
                                     fit_on=getattr(args, "fit_on", "pooled"))

@@ -210,7 +210,8 @@ def _run_video(args) -> int:
                              cube=outputs.stage("--cube") if args.cube else None, force=True)
     written = f"wrote {', '.join(outputs.paths)} " if outputs.paths else ""
     print(f"{written}({report.n_frames} frames) in {time.perf_counter() - t0:.1f} s; temporal stability: the output "
-          f"changes {report.flicker:.2f}x as much as the source from frame to frame", file=sys.stderr)
+          f"changes {report.flicker:.2f}x as much as the source from frame to frame; instability "
+          f"{report.instability:.3f} (1 = one fixed grade, no flicker of its own)", file=sys.stderr)
     return 0
 
 

@@ -18,6 +18,7 @@ import numpy as np
 
 from .._progress import progress_bar
 from .._validation import as_generator, check_choice, check_float, check_int, check_path, describe
+from .transfer import DEFAULT_METHOD
 
 __all__ = ["transfer_many", "batch_lut", "FIT_ON"]
 
@@ -189,12 +190,15 @@ def _batch_lut(runner, paths, palette, *, method, space, lut_size, strength, fit
 
 
 def _check_common(method, space, lut_size, strength, fit_on):
+    """Checked ``(lut_size, strength)``; ``lut_size=None`` becomes the method's default size."""
     from .spaces import SPACES
-    from .transfer import METHODS
+    from .transfer import DEFAULT_LUT_SIZE, METHODS
 
     check_choice(method, "method", METHODS)
     check_choice(space, "space", SPACES)
     check_choice(fit_on, "fit_on", FIT_ON)
+    if lut_size is None:
+        lut_size = DEFAULT_LUT_SIZE.get(method, 33)
     return (check_int(lut_size, "lut_size", minimum=2, maximum=256),
             check_float(strength, "strength", minimum=0.0, maximum=1.0))
 
@@ -211,7 +215,7 @@ def _check_paths(paths):
     return paths
 
 
-def batch_lut(paths, palette, *, client=None, method="grid", space="lab", lut_size=33, strength=1.0,
+def batch_lut(paths, palette, *, client=None, method=DEFAULT_METHOD, space="lab", lut_size=None, strength=1.0,
               fit_on="pooled", n_samples=None, rng=None, **options):
     """The LUT :func:`transfer_many` applies to ``paths`` (same arguments, same ``rng`` → same LUT).
 
@@ -251,7 +255,8 @@ def _apply_one(path, output, staging, lut):
     return path, True, output
 
 
-def transfer_many(paths, palette, out_dir, *, client=None, method="grid", space="lab", lut_size=33, strength=1.0,
+def transfer_many(paths, palette, out_dir, *, client=None, method=DEFAULT_METHOD, space="lab", lut_size=None,
+                  strength=1.0,
                   overwrite=False, rng=None, progress=None, fit_on="pooled", n_samples=None, **options):
     """Recolour many images with one colour grade: fit once, bake one LUT, apply it everywhere.
 
@@ -269,7 +274,8 @@ def transfer_many(paths, palette, out_dir, *, client=None, method="grid", space=
         Run the tasks on this cluster (its workers must see ``paths`` and ``out_dir``). None: a
         local thread pool (Dask not needed).
     method, space, lut_size, strength, n_samples, options
-        As in :func:`~iadb_graphics.color.transfer.transfer`.
+        As in :func:`~iadb_graphics.color.transfer.transfer` (the same defaults: method
+        :data:`~iadb_graphics.color.transfer.DEFAULT_METHOD`, its default LUT size).
     overwrite : bool
         Replace existing outputs; otherwise any existing output raises ``FileExistsError`` before
         anything runs.

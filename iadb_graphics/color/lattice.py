@@ -177,6 +177,12 @@ class LUTMap(BaseMap):
     Parameters
     ----------
     size, bandwidth, n_iters : as in :func:`fit_lut`.
+
+    Attributes
+    ----------
+    lut_ : ndarray (size, size, size, 3) float64
+        The fitted LUT, rounded to the float32 precision :meth:`transform` interpolates in, so
+        that the map equals its LUT exactly at the nodes (baking it at ``size`` returns ``lut_``).
     """
 
     has_inverse = False
@@ -188,7 +194,8 @@ class LUTMap(BaseMap):
 
     def fit(self, source, target, *, rng=None, progress=None):
         """Fit the LUT to pairs: ``source`` (n, 3) colours and ``target`` (n, 3) their images."""
-        self.lut_ = fit_lut(source, target, self.size, bandwidth=self.bandwidth, n_iters=self.n_iters)
+        lut = fit_lut(source, target, self.size, bandwidth=self.bandwidth, n_iters=self.n_iters)
+        self.lut_ = lut.astype(np.float32).astype(np.float64)
         self.d = 3
         self.bounds = np.array([[0.0, 1.0]] * 3)
         return self

@@ -302,7 +302,10 @@ def grade_lut(source, palette_image, *, method: str = DEFAULT_METHOD, space: str
         options.setdefault("size", lut_size)
     cmap = fit_map(source, palette_image, method=method, space=space, n_samples=n_samples, rng=rng,
                    progress=progress, **options)
-    lut = bake_lut(cmap, lut_size, progress=progress)
+    if method == "sliced-lut" and cmap.inner.size == lut_size:
+        lut = cmap.inner.lut_.copy()  # the fitted LUT is the map: its nodes are what baking would evaluate
+    else:
+        lut = bake_lut(cmap, lut_size, progress=progress)
     return blend_lut(lut, strength) if strength != 1.0 else lut
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 from .._validation import describe
 from .continuous import ContinuousCDFWarp
 from .image import HierarchicalWarp, InverseCDFWarp
+from .kdtree import EqualMassKDWarp
 from .mesh import MeshWarp
 
 __all__ = ["make_warp", "WARP_METHODS", "DEFAULT_WARP_METHOD"]
 
-WARP_METHODS = ("grid", "mlp", "mesh", "inverse-cdf", "hierarchical", "continuous-cdf")
+WARP_METHODS = ("grid", "mlp", "mesh", "inverse-cdf", "hierarchical", "continuous-cdf", "kd-tree")
 
 #: The method ``make_warp`` and ``iadb-graphics warp`` use unless told otherwise: the exact warp
 #: with the lowest mean Monte Carlo error over a broad set of images, integrands and point sets.
-DEFAULT_WARP_METHOD = "hierarchical"
+DEFAULT_WARP_METHOD = "kd-tree"
 
 
 def make_warp(method=DEFAULT_WARP_METHOD, image_density=None, *, resolution=128, rng=None, progress=None,
@@ -23,8 +24,8 @@ def make_warp(method=DEFAULT_WARP_METHOD, image_density=None, *, resolution=128,
     (trained: slow); ``"mesh"``: the grid map baked into a :class:`MeshWarp` of ``resolution``
     cells per axis (``snap_boundary``, ``allow_foldovers`` as in :meth:`MeshWarp.from_map`);
     ``"inverse-cdf"``: ``InverseCDFWarp``; ``"hierarchical"``: :class:`HierarchicalWarp`;
-    ``"continuous-cdf"``: :class:`ContinuousCDFWarp` (the last three are exact: their pdf is the
-    image density itself, and they need no fitting). ``map_kwargs`` go to the IADB map's
+    ``"continuous-cdf"``: :class:`ContinuousCDFWarp`; ``"kd-tree"``: :class:`EqualMassKDWarp` (the
+    last four are exact: their pdf is the image density itself, and they need no fitting). ``map_kwargs`` go to the IADB map's
     constructor (training settings included, e.g. ``n_iters`` for ``"mlp"``). ``method`` defaults to :data:`DEFAULT_WARP_METHOD`. Every
     result works with :func:`warp`.
     """
@@ -36,7 +37,8 @@ def make_warp(method=DEFAULT_WARP_METHOD, image_density=None, *, resolution=128,
         raise TypeError(f"image_density must be an ImageDensity, got {describe(image_density)}")
     rng = as_generator(rng)
     map_kwargs = dict(map_kwargs or {})
-    exact = {"inverse-cdf": InverseCDFWarp, "hierarchical": HierarchicalWarp, "continuous-cdf": ContinuousCDFWarp}
+    exact = {"inverse-cdf": InverseCDFWarp, "hierarchical": HierarchicalWarp, "continuous-cdf": ContinuousCDFWarp,
+             "kd-tree": EqualMassKDWarp}
     if method in exact:
         return exact[method]().fit(None, image_density)
     if method == "mlp":

@@ -86,6 +86,31 @@ class ExactImageWarp(BaseMap):
     def _inverse(self, y):  # pragma: no cover - every subclass overrides
         raise NotImplementedError
 
+    def _fused_warp(self, kernel, u, *tables):
+        """Run a fused Numba warp ``kernel(*tables, lo, step, u, y, log_det)`` (``lo``: the domain's
+        lower corner, ``step``: the pixel size) on checked ``u``; returns ``(y, log_det)``."""
+        y = np.empty_like(u)
+        log_det = np.empty(len(u))
+        dens = self.density_
+        kernel(*tables, dens.domain[:, 0], dens.cell, np.ascontiguousarray(u), y, log_det)
+        return y, log_det
+
+    def _pixel_coordinates(self, y):
+        """Points ``y`` (n, 2) of the domain in pixel units ``g`` (x from the left, y from the bottom),
+        their pixels ``ij`` (n, 2) and ``restore`` (see :func:`to_numpy_io`). A point outside the
+        domain, non-finite, or in a zero-mass pixel (no preimage) is a ValueError."""
+        z, restore = to_numpy_io(y, "y", 2)
+        dens = self.density_
+        g = (z - dens.domain[:, 0]) / dens.cell
+        size = np.array([dens.width, dens.height])
+        ij = np.clip(np.floor(np.nan_to_num(g)).astype(np.int64), 0, size - 1)
+        bad = np.any((g < -1e-9) | (g > size + 1e-9), axis=1) | ~np.all(np.isfinite(g), axis=1)
+        bad |= dens.mass[dens.height - 1 - ij[:, 1], ij[:, 0]] <= 0
+        if np.any(bad):
+            raise ValueError(f"y has {int(bad.sum())} point(s) outside the image domain or in zero-mass pixels, "
+                             "where the warp has no preimage")
+        return g, ij, restore
+
     def transform(self, u, *, return_log_det=False):
         """Warp ``u`` (n, 2) in [0, 1]² to points of the domain; optionally log|det ∂T/∂u| (n,) = −log pdf."""
         self._check_fitted()
@@ -243,26 +268,13 @@ class HierarchicalWarp(ExactImageWarp):
         """The mip-map descent (Numba, parallel); the kernel computes the log-det anyway."""
         from .._kernels.hierarchical import hierarchical_warp
 
-        y = np.empty_like(u)
-        log_det = np.empty(len(u))
-        dens = self.density_
-        hierarchical_warp(self._splits, self._offsets, self.levels_, self._log_pdf, dens.domain[:, 0], dens.cell,
-                          np.ascontiguousarray(u), y, log_det)
-        return y, log_det
+        return self._fused_warp(hierarchical_warp, u, self._splits, self._offsets, self.levels_, self._log_pdf)
 
     def _inverse(self, y):
         """Exact inverse: ``y`` (n, 2) in pixels of positive mass → ``u`` (n, 2) in [0, 1)^2."""
-        z, restore = to_numpy_io(y, "y", 2)
-        dens = self.density_
-        g = (z - dens.domain[:, 0]) / dens.cell
-        i = np.clip(np.floor(g).astype(np.int64), 0, np.array([dens.width, dens.height]) - 1)
+        g, i, restore = self._pixel_coordinates(y)
         ux, uy = np.clip(g[:, 0] - i[:, 0], 0, 1), np.clip(g[:, 1] - i[:, 1], 0, 1)
         ix, iy = i[:, 0], i[:, 1]
-        size = np.array([dens.width, dens.height])
-        bad = (self._mip[-1][ix, iy] <= 0) | np.any((g < -1e-9) | (g > size + 1e-9), axis=1)
-        if np.any(bad):
-            raise ValueError(f"y has {int(bad.sum())} point(s) outside the image domain or in zero-mass pixels, "
-                             "where the warp has no preimage")
         for m in self._mip[:0:-1]:
             a, b = ix % 2, iy % 2
             px, py = ix - a, iy - b
