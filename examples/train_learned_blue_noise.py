@@ -29,11 +29,12 @@ EXEMPLARS = {"sot": lambda n, rng: ps.sot_blue_noise(n, rng=rng),
              "poisson": lambda n, rng: ps.poisson_disk(n, rng=rng)}
 
 
-def make_exemplars(kind, count, m, seed):
+def make_exemplars(kind, count, m, seed, domain="torus"):
     """``count`` exemplar sets of ``m²`` points as offset images, (count, 2, m, m) float32."""
     out = np.empty((count, 2, m, m), np.float32)
     for i in range(count):
-        out[i] = grid_offsets(EXEMPLARS[kind](m * m, np.random.default_rng([seed, i]))).transpose(2, 0, 1)
+        x = EXEMPLARS[kind](m * m, np.random.default_rng([seed, i]))
+        out[i] = grid_offsets(x, domain=domain).transpose(2, 0, 1)
     return out
 
 
@@ -58,12 +59,22 @@ def dihedral(x, codes):
     return torch.stack(out)
 
 
-def train(model, data, *, iters, batch, lr, seed, alpha="uniform", progress=True):
+def train(model, data, *, iters, batch, lr, seed, alpha="uniform", ema=0.995, progress=True):
+    """Fit ``model.net_`` by the IADB loss on the offset images ``data`` (B, 2, m, m).
+
+    Each iteration draws ``batch`` exemplar images, applies a random symmetry of the square (and,
+    on the torus, a random cyclic shift), blends them with fresh uniform noise at random α and
+    takes one Adam step. The model keeps the exponential moving average (decay ``ema``) of the
+    weights, the usual choice for sampling from diffusion models.
+    """
+    import copy
+
     import torch
 
     rng = np.random.default_rng([seed, 1])
     alpha_law = alpha
     net = model.net_
+    average = copy.deepcopy(net)
     net.train()
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     warm = max(1, iters // 20)  # linear warm-up, then cosine decay to 0
@@ -74,8 +85,9 @@ def train(model, data, *, iters, batch, lr, seed, alpha="uniform", progress=True
     running = None
     for it in range(iters):
         x1 = dihedral(data[rng.integers(len(data), size=batch)], rng.integers(8, size=batch))
-        shifts = rng.integers(m, size=2)
-        x1 = torch.roll(x1, (int(shifts[0]), int(shifts[1])), dims=(2, 3))
+        if model.domain == "torus":
+            shifts = rng.integers(m, size=2)
+            x1 = torch.roll(x1, (int(shifts[0]), int(shifts[1])), dims=(2, 3))
         x0 = torch.from_numpy(rng.random(x1.shape, dtype=np.float32) - 0.5)
         u = rng.random(batch, dtype=np.float32)
         alpha = torch.from_numpy(u if alpha_law == "uniform" else 1 - (1 - u) ** 2)
@@ -85,10 +97,14 @@ def train(model, data, *, iters, batch, lr, seed, alpha="uniform", progress=True
         loss.backward()
         opt.step()
         sched.step()
+        with torch.no_grad():
+            for avg, p in zip(average.parameters(), net.parameters()):
+                avg.mul_(ema).add_(p, alpha=1.0 - ema)
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
         if progress and (it % 200 == 0 or it == iters - 1):
             print(f"  iter {it:5d}  loss {running:.4f}", flush=True)
-    net.eval()
+    average.eval()
+    model.net_ = average
     return running
 
 
@@ -116,14 +132,17 @@ def main(argv=None):
     ap.add_argument("--exemplar", choices=sorted(EXEMPLARS), default="sot")
     ap.add_argument("--side", type=int, default=32, help="training sets have side² points")
     ap.add_argument("--exemplars", type=int, default=64)
-    ap.add_argument("--iters", type=int, default=1500)
+    ap.add_argument("--iters", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=24)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--channels", type=int, default=32)
-    ap.add_argument("--steps", type=int, default=6, help="default Euler steps stored with the model")
+    ap.add_argument("--steps", type=int, default=8, help="default Euler steps stored with the model")
     ap.add_argument("--alpha", choices=("uniform", "high"), default="uniform",
                     help="law of the training α: uniform, or denser near α = 1 (1 − (1 − u)²)")
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--domain", choices=("torus", "square"), default="square",
+                    help="where the sets live: the exemplars' OT grid and the net's padding follow it")
+    ap.add_argument("--ema", type=float, default=0.995, help="decay of the weights' moving average")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (the shipped model: 1)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="tiny run (smoke test)")
     args = ap.parse_args(argv)
@@ -135,15 +154,17 @@ def main(argv=None):
 
     torch.set_num_threads(args.threads)
     t0, c0 = time.perf_counter(), time.process_time()
-    data = make_exemplars(args.exemplar, args.exemplars, args.side, args.seed)
+    data = make_exemplars(args.exemplar, args.exemplars, args.side, args.seed, args.domain)
     t1, c1 = time.perf_counter(), time.process_time()
     print(f"data: {args.exemplars} {args.exemplar} sets of {args.side ** 2} points, "
           f"{t1 - t0:.1f} s wall, {c1 - c0:.1f} s CPU", flush=True)
     torch.manual_seed(args.seed)  # the net's initial weights
-    model = LearnedBlueNoise(channels=args.channels, steps=args.steps,
+    model = LearnedBlueNoise(channels=args.channels, steps=args.steps, domain=args.domain,
                              meta=dict(exemplar=args.exemplar, side=args.side, exemplars=args.exemplars,
-                                       iters=args.iters, batch=args.batch, lr=args.lr, seed=args.seed, alpha=args.alpha))
-    loss = train(model, data, iters=args.iters, batch=args.batch, lr=args.lr, seed=args.seed, alpha=args.alpha)
+                                       iters=args.iters, batch=args.batch, lr=args.lr, seed=args.seed, alpha=args.alpha,
+                                       ema=args.ema))
+    loss = train(model, data, iters=args.iters, batch=args.batch, lr=args.lr, seed=args.seed, alpha=args.alpha,
+                 ema=args.ema)
     t2, c2 = time.perf_counter(), time.process_time()
     print(f"train: {args.iters} iterations, final loss {loss:.4f}, {t2 - t1:.1f} s wall, {c2 - c1:.1f} s CPU",
           flush=True)

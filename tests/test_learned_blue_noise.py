@@ -8,7 +8,7 @@ from iadb_graphics import pointsets as ps
 from iadb_graphics.io import ModelFileError, save_model
 from iadb_graphics.metrics.spectral import min_distance, periodogram, radial_power
 from iadb_graphics.pointsets.learned import (LearnedBlueNoise, drop_spread, grid_offsets, grid_points,
-                                             learned_blue_noise, learned_blue_noise_inverse)
+                                             learned_blue_noise, learned_blue_noise_inverse, low_mode_projector)
 
 
 def _torus_cost(x, y):
@@ -60,6 +60,45 @@ def test_assignment_is_the_exact_torus_optimum():
         np.testing.assert_allclose(_as_set(grid_points(off)), _as_set(x), atol=1e-12)
 
 
+def test_square_assignment_is_the_exact_euclidean_optimum_and_points_stay_in_place():
+    ot = pytest.importorskip("ot")
+    m = 7
+    centres = (np.stack(np.meshgrid(np.arange(m), np.arange(m), indexing="ij"), -1).reshape(-1, 2) + 0.5) / m
+    for seed in range(3):
+        x = np.random.default_rng(seed).random((49, 2))
+        off = grid_offsets(x, domain="square")
+        best = ot.emd2(np.full(49, 1 / 49), np.full(49, 1 / 49), ((x[:, None] - centres[None]) ** 2).sum(-1)) * 49
+        assert float((off ** 2).sum()) / m ** 2 == pytest.approx(best, rel=1e-9)
+        np.testing.assert_allclose(_as_set(grid_points(off, domain="square")), _as_set(x), atol=1e-12)
+    # near the sides the square and torus assignments differ (the torus pairs across the seam)
+    x = ps.white(49, rng=5)
+    assert np.abs(grid_offsets(x, domain="torus") - grid_offsets(x, domain="square")).max() > 0.5
+
+
+def test_square_points_are_clipped_to_the_sides_not_wrapped():
+    off = np.zeros((4, 4, 2))
+    off[0, 0] = (-0.9, 0.0)  # beyond the left side: stays on it instead of wrapping to 0.9
+    off[3, 3] = (0.0, 0.8)
+    x = grid_points(off, domain="square")
+    assert x[0, 0] == 0.0 and x[15, 1] < 1.0 and x[15, 1] > 0.999
+    assert grid_points(off, domain="torus")[0, 0] == pytest.approx(0.9)
+
+
+def test_the_torus_net_is_shift_equivariant_and_the_square_net_sees_the_sides():
+    import torch
+
+    x = torch.from_numpy(np.random.default_rng(0).random((1, 2, 12, 12), dtype=np.float32) - 0.5)
+    alpha = torch.full((1,), 0.3)
+    for domain in ("torus", "square"):
+        torch.manual_seed(0)
+        net = LearnedBlueNoise(channels=8, dilations=(1, 2), domain=domain).net_
+        with torch.inference_mode():
+            shifted = net(torch.roll(x, (5, 3), dims=(2, 3)), alpha)
+            rolled = torch.roll(net(x, alpha), (5, 3), dims=(2, 3))
+        gap = float((shifted - rolled).abs().max())
+        assert gap < 1e-5 if domain == "torus" else gap > 1e-3
+
+
 def test_representation_rejects_bad_input():
     with pytest.raises(ValueError, match="square number"):
         grid_offsets(np.random.default_rng(0).random((10, 2)))
@@ -69,6 +108,12 @@ def test_representation_rejects_bad_input():
         grid_points(np.zeros((3, 4, 2)))
     with pytest.raises(ValueError, match="NaN"):
         grid_points(np.full((2, 2, 2), np.nan))
+    with pytest.raises(ValueError, match="domain must be one of"):
+        grid_offsets(np.random.default_rng(0).random((9, 2)), domain="sphere")
+    with pytest.raises(ValueError, match="domain must be one of"):
+        grid_points(np.zeros((2, 2, 2)), domain="disk")
+    with pytest.raises(ValueError, match="domain must be one of"):
+        LearnedBlueNoise(domain="plane")
 
 
 def test_drop_spread_keeps_an_exact_spread_subset():
@@ -115,6 +160,26 @@ def test_learned_sets_are_blue(model):
     assert np.mean([min_distance(x) for x in learned]) * m > 2 * np.mean([min_distance(x) for x in jit]) * m
 
 
+def _side_layer_density(sets, m):
+    """Point density within half a cell of the square's sides, relative to the mean density."""
+    x = np.concatenate(sets)
+    d = np.minimum(np.minimum(x[:, 0], 1 - x[:, 0]), np.minimum(x[:, 1], 1 - x[:, 1])) * m
+    return np.mean(d < 0.5) / (1 - (1 - 1 / m) ** 2)
+
+
+def test_square_model_reproduces_the_exemplars_layer_along_the_sides(model):
+    if model.domain != "square":
+        pytest.skip("the shipped model is a torus model")
+    m = 32
+    # sliced-OT sets on the square pack a denser layer of points along the sides (1.2-1.4x the
+    # mean density within half a cell); a torus set (or a jittered one) has none
+    sot = _side_layer_density([ps.sot_blue_noise(m * m, n_iters=256, rng=k) for k in range(2)], m)
+    learned = _side_layer_density([learned_blue_noise(m * m, rng=k) for k in range(8)], m)
+    torus = _side_layer_density([(learned_blue_noise(m * m, rng=k) + 0.5) % 1.0 for k in range(8)], m)
+    assert sot > 1.15 and abs(torus - 1) < 0.1
+    assert learned > 1.1
+
+
 def test_one_model_serves_other_grid_sizes():
     m = 64
     x = learned_blue_noise(m * m, rng=0)
@@ -123,6 +188,7 @@ def test_one_model_serves_other_grid_sizes():
 
 def test_inverse_recovers_the_noise(model):
     m = 24
+    # the shipped default is the fewest steps whose every step is invertible, so the noise comes back
     noise = model.noise(m, rng=7)
     x = model.transform(noise)
     np.testing.assert_array_equal(x, learned_blue_noise(m * m, rng=7, model=model))
@@ -151,6 +217,44 @@ def test_inverse_of_an_exemplar_set_looks_like_the_uniform_source(model):
         warnings.simplefilter("ignore", UserWarning)  # far from the training data the steps may not invert
         w = learned_blue_noise_inverse(ps.white(1024, rng=11), model=model)
     assert w.var() > 10 / 12 and np.mean(np.abs(w) <= 0.5) < 0.5
+
+
+@pytest.mark.parametrize("domain", ["torus", "square"])
+def test_low_mode_projector_is_an_orthogonal_projection(domain):
+    import torch
+
+    m, k = 12, 2.5
+    project = low_mode_projector(m, k, domain)
+    x, y = torch.randn(2, 1, 2, m, m, dtype=torch.float64)
+    px = project(x)
+    torch.testing.assert_close(project(px), px)  # idempotent
+    torch.testing.assert_close((px * y).sum(), (x * project(y)).sum())  # self-adjoint
+    rank = np.linalg.matrix_rank(np.stack([project(e.reshape(1, 2, m, m)).reshape(-1).numpy()
+                                           for e in torch.eye(2 * m * m, dtype=torch.float64)]))
+    assert 2 * 5 <= rank < 2 * m * m // 4  # a few modes: more than the constants, far fewer than all
+
+
+def test_low_freq_option_removes_the_lowest_modes_of_the_offsets(model):
+    m, k = 32, 3.0
+    noise = model.noise(m, rng=5)
+    ii, jj = np.meshgrid(np.arange(m), np.arange(m), indexing="ij")
+    centres = np.stack([(ii + 0.5) / m, (jj + 0.5) / m], axis=-1).reshape(-1, 2)
+    project = low_mode_projector(m, k, model.domain)
+
+    def low_modes(x):  # the lowest modes of the offsets of a set in cell order
+        import torch
+
+        d = x - centres
+        d = d - np.round(d) if model.domain == "torus" else d
+        off = torch.from_numpy((d * m).reshape(m, m, 2).transpose(2, 0, 1)[None].copy())
+        return float(project(off).square().sum())
+
+    plain, settled = model.transform(noise), model.transform(noise, low_freq=k)
+    assert low_modes(settled) < 0.02 * low_modes(plain)
+    assert np.abs(settled - plain).max() * m < 0.5  # the rest of the set is the learned one
+    np.testing.assert_array_equal(learned_blue_noise(m * m, rng=5, low_freq=k, model=model), settled)
+    with pytest.raises(ValueError, match="low_freq"):
+        learned_blue_noise(16, low_freq=-1.0)
 
 
 def test_save_load_round_trip(tmp_path, model):
@@ -203,7 +307,9 @@ def test_cli_points_kind_learned(tmp_path, capsys):
     bad = tmp_path / "bad.npy"
     for options, message in ((["--kind", "learned", "--d", "3"], "--kind learned supports --d 2 only"),
                              (["--kind", "learned", "--steps", "0"], "--steps must be >= 1"),
-                             (["--kind", "white", "--steps", "4"], "--steps works with --kind learned only")):
+                             (["--kind", "white", "--steps", "4"], "--steps works with --kind learned only"),
+                             (["--kind", "white", "--low-freq", "4"], "--low-freq works with --kind learned only"),
+                             (["--kind", "learned", "--low-freq", "-1"], "--low-freq must be a finite number")):
         assert main(["points", *options, "--n", "16", "-o", str(bad)]) == 2
         err = capsys.readouterr().err
         assert message in err and err.count("error:") == 1

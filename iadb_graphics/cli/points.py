@@ -35,7 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--iters", type=int, default=1024, help="bluenoise iterations (default 1024)")
     parser.add_argument("--dirs", type=int, default=64, help="bluenoise directions per iteration (default 64)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="learned: IADB steps (default: the shipped model's, 6)")
+                        help="learned: IADB steps (default: the shipped model's, 8)")
+    parser.add_argument("--low-freq", type=float, default=0.0, metavar="K",
+                        help="learned: replace the flow's modes of frequency |k| <= K by a rule that is not "
+                             "learned (takes them straight to zero; e.g. 4); default 0: the learned map alone")
     parser.add_argument("--seed", type=int, default=0, help="random seed >= 0 (default 0)")
     parser.add_argument("-o", "--output", required=True, metavar="OUT", help="points file (.npy, .txt or .csv)")
     parser.add_argument("--plot", metavar="PNG", help="write a figure: points, periodogram, radial power")
@@ -89,6 +92,11 @@ def check_arguments(args) -> None:
         if args.kind != "learned":
             raise UsageError(f"--steps works with --kind learned only, got --kind {args.kind}")
         at_least("--steps", args.steps, 1)
+    if args.low_freq != 0.0:
+        if args.kind != "learned":
+            raise UsageError(f"--low-freq works with --kind learned only, got --kind {args.kind}")
+        if not (args.low_freq > 0 and args.low_freq < float("inf")):
+            raise UsageError(f"--low-freq must be a finite number >= 0, got {args.low_freq}")
     require_memory(memory_estimate(args.kind, args.n, args.d, args.iters, args.dirs, args.density is not None),
                    f"--n {args.n}")
 
@@ -130,7 +138,7 @@ def run(args) -> int:
     elif args.kind == "poisson":
         pts = pointsets.poisson_disk(args.n, rng=args.seed)
     elif args.kind == "learned":
-        pts = pointsets.learned_blue_noise(args.n, rng=args.seed, steps=args.steps)
+        pts = pointsets.learned_blue_noise(args.n, rng=args.seed, steps=args.steps, low_freq=args.low_freq)
     else:
         pts = pointsets.POINT_SETS[args.kind](args.n, d=args.d, rng=args.seed)
     with outputs.writing():

@@ -1,16 +1,17 @@
 """Learned blue noise: a deterministic IADB map from jittered noise to blue-noise point sets.
 
-A set of ``N = m²`` points on the unit torus is written as an image: the points are matched to
-the centres ``c_ij = ((i + 1/2)/m, (j + 1/2)/m)`` of an ``m × m`` grid by an exact optimal
-assignment for the squared torus distance, and each cell stores the offset of its point from its
-centre, in cell units (a 2-channel ``m × m`` image, :func:`grid_offsets`). Going back
-(:func:`grid_points`) adds the offsets to the centres and wraps onto [0, 1)².
+A set of ``N = m²`` points on the unit square or the unit torus is written as an image: the
+points are matched to the centres ``c_ij = ((i + 1/2)/m, (j + 1/2)/m)`` of an ``m × m`` grid by
+an exact optimal assignment for the squared (plain or torus) distance, and each cell stores the
+offset of its point from its centre, in cell units (a 2-channel ``m × m`` image,
+:func:`grid_offsets`). Going back (:func:`grid_points`) adds the offsets to the centres and
+clips to the square or wraps onto the torus.
 
-In that representation a small fully convolutional net with circular padding (the image lives on
-a torus) is trained by the IADB loss ``‖D(x_α, α) − (x1 − x0)‖²`` to deblend i.i.d. uniform
-offsets ``x0 ~ U[−1/2, 1/2)²`` per cell (a jittered point set) from the offsets ``x1`` of
-exemplar blue-noise sets. Generation integrates ``dx/dα = D(x, α)`` from α = 0 to 1 in a few
-Euler steps; the same noise always gives the same set, and the discrete map is inverted step by
+In that representation a small fully convolutional net (zero padding and an edge channel on the
+square, circular padding on the torus) is trained by the IADB loss ``‖D(x_α, α) − (x1 − x0)‖²``
+to deblend i.i.d. uniform offsets ``x0 ~ U[−1/2, 1/2)²`` per cell (a jittered point set) from
+the offsets ``x1`` of exemplar blue-noise sets. Generation integrates ``dx/dα = D(x, α)`` from
+α = 0 to 1 in a few Euler steps; the same noise always gives the same set, and the discrete map is inverted step by
 step (:meth:`LearnedBlueNoise.inverse`).
 
 References
@@ -29,10 +30,10 @@ import warnings
 
 import numpy as np
 
-from .._validation import as_generator, as_points, check_int, describe
+from .._validation import as_generator, as_points, check_choice, check_float, check_int, describe
 
-__all__ = ["grid_offsets", "grid_points", "drop_spread", "LearnedBlueNoise", "learned_blue_noise",
-           "learned_blue_noise_inverse", "DEFAULT_MODEL"]
+__all__ = ["grid_offsets", "grid_points", "drop_spread", "low_mode_projector", "LearnedBlueNoise",
+           "learned_blue_noise", "learned_blue_noise_inverse", "DEFAULT_MODEL", "DOMAINS"]
 
 #: The model shipped with the package (trained by ``examples/train_learned_blue_noise.py``).
 DEFAULT_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "learned_blue_noise.npz")
@@ -40,6 +41,8 @@ _KIND = "LearnedBlueNoise"
 _INVERSE_ITERS = 30  # fixed-point iterations per inverted Euler step
 _INVERSE_TOL = 1e-3  # round-trip error (cells) above which the inverse warns
 _BELOW_ONE = np.nextafter(1.0, 0.0)
+#: Where the point sets live: the unit torus (periodic) or the unit square (with sides).
+DOMAINS = ("torus", "square")
 
 
 def _side(n, name="points"):
@@ -54,19 +57,22 @@ def _wrap(d):
     return d - np.floor(d + 0.5)
 
 
-def grid_offsets(points) -> np.ndarray:
-    """OT-grid representation of ``m²`` points on the unit torus: an ``(m, m, 2)`` offset image.
+def grid_offsets(points, *, domain="torus") -> np.ndarray:
+    """OT-grid representation of ``m²`` points: an ``(m, m, 2)`` offset image.
 
     The points are assigned to the centres ``((i + 1/2)/m, (j + 1/2)/m)`` of an ``m × m`` grid
-    by the exact minimiser of the summed squared torus distance
+    by the exact minimiser of the summed squared distance (torus or Euclidean)
     (``scipy.optimize.linear_sum_assignment``: exact, and much faster than a network-simplex
     solver on these uniform-weight problems, where a blue-noise set is nearly assigned already).
-    ``offsets[i, j]`` is the torus difference point − centre of cell ``(i, j)`` in cell units
+    ``offsets[i, j]`` is the (torus or plain) difference point − centre of cell ``(i, j)`` in cell units
     (times ``m``), so a point inside its own cell has offsets in [−1/2, 1/2)².
 
     Parameters
     ----------
-    points : (m², 2) array in [0, 1)² (coordinates are taken modulo 1)
+    points : (m², 2) array in [0, 1)² (on the torus, coordinates are taken modulo 1)
+    domain : {"torus", "square"}
+        ``"torus"``: the squared torus distance and wrapped differences; ``"square"``: the plain
+        squared distance and differences.
 
     Returns
     -------
@@ -74,6 +80,7 @@ def grid_offsets(points) -> np.ndarray:
     """
     from scipy.optimize import linear_sum_assignment
 
+    domain = check_choice(domain, "domain", DOMAINS)
     x = as_points(points, "points")
     if x.shape[1] != 2:
         raise ValueError(f"points must be 2D, got shape {x.shape}")
@@ -82,8 +89,9 @@ def grid_offsets(points) -> np.ndarray:
         raise ValueError("points is empty")
     m = _side(n)
     centres = (np.arange(m) + 0.5) / m
-    dx = _wrap(x[:, 0, None] - centres[None, :])  # (n, m): per-axis torus differences
-    dy = _wrap(x[:, 1, None] - centres[None, :])
+    diff = _wrap if domain == "torus" else (lambda d: d)
+    dx = diff(x[:, 0, None] - centres[None, :])  # (n, m): per-axis differences
+    dy = diff(x[:, 1, None] - centres[None, :])
     cost = (dx[:, :, None] ** 2 + dy[:, None, :] ** 2).reshape(n, n)
     rows, cells = linear_sum_assignment(cost)
     i, j = np.divmod(cells, m)
@@ -93,8 +101,14 @@ def grid_offsets(points) -> np.ndarray:
     return out
 
 
-def grid_points(offsets) -> np.ndarray:
-    """Points from an ``(m, m, 2)`` offset image (cell units): centre + offset / m, wrapped to [0, 1)².
+def grid_points(offsets, *, domain="torus") -> np.ndarray:
+    """Points from an ``(m, m, 2)`` offset image (cell units): centre + offset / m, in [0, 1)².
+
+    Parameters
+    ----------
+    offsets : (m, m, 2) array
+    domain : {"torus", "square"}
+        Points outside [0, 1)² are wrapped (torus) or clipped to the square's sides (square).
 
     Returns
     -------
@@ -108,7 +122,8 @@ def grid_points(offsets) -> np.ndarray:
     m = off.shape[0]
     ii, jj = np.meshgrid(np.arange(m), np.arange(m), indexing="ij")
     x = np.stack([(ii + 0.5 + off[..., 0]) / m, (jj + 0.5 + off[..., 1]) / m], axis=-1).reshape(-1, 2)
-    x -= np.floor(x)
+    if check_choice(domain, "domain", DOMAINS) == "torus":
+        x -= np.floor(x)
     return np.clip(x, 0.0, _BELOW_ONE, out=x)
 
 
@@ -153,6 +168,67 @@ def drop_spread(points, n, *, rng=None) -> np.ndarray:
     return x[~removed]
 
 
+# ----------------------------------------------------------------------------- lowest modes
+
+def _mode_basis(m, k_max, kind):
+    """Orthonormal cosine (``p = 0, 1, …``) or sine (``p = 1, 2, …``) columns on ``m`` cell centres.
+
+    Column ``p`` samples ``cos(π p t)`` or ``sin(π p t)`` at the centres ``t = (i + 1/2)/m``,
+    for ``p <= k_max`` (and ``p < m``); returns the ``(m, P)`` columns and their ``p``.
+    """
+    centres = np.arange(m) + 0.5
+    p = np.arange(0 if kind == "cos" else 1, min(int(k_max), m - 1) + 1)
+    basis = (np.cos if kind == "cos" else np.sin)(np.pi * p[None, :] * centres[:, None] / m)
+    return basis / np.linalg.norm(basis, axis=0), p
+
+
+def low_mode_projector(m, k_max, domain):
+    """The orthogonal projection of an offset image onto its modes of frequency ``|k| <= k_max``.
+
+    On the torus the modes are the Fourier modes with integer ``k = (p, q)``. On the square they
+    are the modes of a displacement field that does not cross the sides: along its own axis an
+    offset component is a sine series (zero at the sides), along the other axis a cosine series,
+    with ``k = (p, q) / 2``, the same spatial frequency as on the torus.
+
+    Parameters
+    ----------
+    m : int, the side of the offset image
+    k_max : float >= 0, the largest kept frequency, in cycles per unit length
+    domain : {"torus", "square"}
+
+    Returns
+    -------
+    callable mapping a (B, 2, m, m) tensor to its projection (same shape).
+    """
+    import torch
+
+    if domain == "torus":
+        k = np.fft.fftfreq(m) * m
+        mask = torch.from_numpy((k[:, None] ** 2 + k[None, :] ** 2 <= k_max ** 2).astype(np.float32))
+
+        def project(x):
+            return torch.fft.ifft2(torch.fft.fft2(x) * mask.to(x.dtype)).real.to(x.dtype)
+
+        return project
+    cos, pc = _mode_basis(m, 2 * k_max, "cos")
+    sin, pz = _mode_basis(m, 2 * k_max, "sin")
+
+    def pair(a, pa, b, pb):
+        keep = (pa[:, None] ** 2 + pb[None, :] ** 2 <= (2 * k_max) ** 2).astype(np.float32)
+        return (torch.from_numpy(a.astype(np.float32)), torch.from_numpy(keep), torch.from_numpy(b.astype(np.float32)))
+
+    along0, along1 = pair(sin, pz, cos, pc), pair(cos, pc, sin, pz)  # offset along axis 0, along axis 1
+
+    def project(x):
+        out = []
+        for c, (a, keep, b) in enumerate((along0, along1)):
+            a, keep, b = a.to(x.dtype), keep.to(x.dtype), b.to(x.dtype)
+            out.append(a @ ((a.T @ x[:, c] @ b) * keep) @ b.T)
+        return torch.stack(out, dim=1)
+
+    return project
+
+
 # ----------------------------------------------------------------------------- the network
 
 @contextlib.contextmanager
@@ -181,28 +257,41 @@ def _circular_pad(h, p):
     return h[..., i, :][..., j]
 
 
-def _build_net(channels, dilations):
-    """Fully convolutional on the torus: input (B, 2, m, m) offsets and α (B,), output (B, 2, m, m).
+def _zero_pad(h, p):
+    """Pad the last two axes by ``p`` on each side with zeros (the outside of the square)."""
+    import torch
+
+    return torch.nn.functional.pad(h, (p, p, p, p))
+
+
+def _build_net(channels, dilations, domain="torus"):
+    """Fully convolutional: input (B, 2, m, m) offsets and α (B,), output (B, 2, m, m).
 
     A 3×3 convolution lifts (offsets, α) to ``channels`` features, then one residual dilated 3×3
     convolution per entry of ``dilations`` (SiLU), then a 1×1 convolution to the 2 velocity
-    channels; every 3×3 convolution pads periodically.
+    channels. On the torus every 3×3 convolution pads periodically; on the square it pads with
+    zeros and the input carries a constant-one channel, which the zero padding turns into an
+    edge indicator, so the net knows how far each cell is from the sides.
     """
     import torch
     from torch import nn
 
+    pad = _circular_pad if domain == "torus" else _zero_pad
+    extra = 1 if domain == "torus" else 2
+
     class OffsetDeblender(nn.Module):
         def __init__(self):
             super().__init__()
-            self.inp = nn.Conv2d(3, channels, 3)
+            self.inp = nn.Conv2d(2 + extra, channels, 3)
             self.body = nn.ModuleList(nn.Conv2d(channels, channels, 3, dilation=d) for d in dilations)
             self.out = nn.Conv2d(channels, 2, 1)
 
         def forward(self, x, alpha):
             a = alpha.reshape(-1, 1, 1, 1).expand(x.shape[0], 1, x.shape[2], x.shape[3])
-            h = torch.nn.functional.silu(self.inp(_circular_pad(torch.cat([x, a], dim=1), 1)))
+            inputs = [x, a] if domain == "torus" else [x, a, torch.ones_like(a)]
+            h = torch.nn.functional.silu(self.inp(pad(torch.cat(inputs, dim=1), 1)))
             for conv, d in zip(self.body, dilations):
-                h = h + torch.nn.functional.silu(conv(_circular_pad(h, d)))
+                h = h + torch.nn.functional.silu(conv(pad(h, d)))
             return self.out(h)
 
     return OffsetDeblender()
@@ -211,19 +300,23 @@ def _build_net(channels, dilations):
 class LearnedBlueNoise:
     """An IADB map from jittered noise to blue noise in the OT-grid representation.
 
-    The velocity net is fully convolutional with circular padding, so one model serves every
-    grid size ``m`` (the shipped one is trained on ``m = 32`` tori; its receptive field of ±31
-    cells wraps around smaller grids): a set of ``m²`` points is ``steps`` Euler steps over an
-    ``m × m`` image.
+    The velocity net is fully convolutional, so one model serves every grid size ``m`` (the
+    shipped one is trained on ``m = 32`` grids; its receptive field is ±31 cells): a set of
+    ``m²`` points is ``steps`` Euler steps over an ``m × m`` image.
 
     Parameters
     ----------
     channels : int, width of the net
-    dilations : sequence of int, one residual 3×3 circular convolution per entry
+    dilations : sequence of int, one residual dilated 3×3 convolution per entry
     steps : int, default number of Euler steps. Few steps pull the sets towards the mean offset
         image (a regular grid): fewer steps give less low-frequency power and larger minimum
         distances but a more regular, less varied set, and the last steps become non-invertible;
         many steps follow the learned flow closely.
+    domain : {"torus", "square"}
+        Where the sets live. ``"torus"``: periodic assignment and circular padding (the sets
+        tile the plane; the square's sides play no role). ``"square"``: plain assignment, zero
+        padding and an edge channel, so the net treats the cells along the sides as the
+        exemplars do (sets for integrands that are not periodic).
     meta : dict, extra settings stored with the model (exemplar sampler, training recipe)
 
     Attributes
@@ -231,12 +324,13 @@ class LearnedBlueNoise:
     net_ : torch.nn.Module, the velocity net ``D(x_α, α)`` on offset images in cell units.
     """
 
-    def __init__(self, *, channels=32, dilations=(1, 2, 4, 8, 1, 2, 4, 8), steps=6, meta=None):
+    def __init__(self, *, channels=32, dilations=(1, 2, 4, 8, 1, 2, 4, 8), steps=6, domain="torus", meta=None):
         self.channels = check_int(channels, "channels", minimum=1)
         self.dilations = tuple(check_int(d, "dilations", minimum=1) for d in dilations)
         self.steps = check_int(steps, "steps", minimum=1)
+        self.domain = check_choice(domain, "domain", DOMAINS)
         self.meta = dict(meta or {})
-        self.net_ = _build_net(self.channels, self.dilations)
+        self.net_ = _build_net(self.channels, self.dilations, self.domain)
         self.net_.eval()
 
     # -- files
@@ -245,7 +339,8 @@ class LearnedBlueNoise:
         from ..io import save_model
 
         arrays = {k: v.detach().cpu().numpy() for k, v in self.net_.state_dict().items()}
-        meta = dict(self.meta, channels=self.channels, dilations=list(self.dilations), steps=self.steps)
+        meta = dict(self.meta, channels=self.channels, dilations=list(self.dilations), steps=self.steps,
+                    domain=self.domain)
         save_model(path, _KIND, meta, arrays)
 
     @classmethod
@@ -259,7 +354,8 @@ class LearnedBlueNoise:
         meta, arrays = load_model(path, _KIND)
         try:
             model = cls(channels=meta["channels"], dilations=meta["dilations"], steps=meta["steps"],
-                        meta={k: v for k, v in meta.items() if k not in ("channels", "dilations", "steps")})
+                        domain=meta.get("domain", "torus"),
+                        meta={k: v for k, v in meta.items() if k not in ("channels", "dilations", "steps", "domain")})
             model.net_.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()})
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise ModelFileError(f"model file {path!r} does not describe a LearnedBlueNoise net "
@@ -270,15 +366,18 @@ class LearnedBlueNoise:
     def _steps(self, steps):
         return self.steps if steps is None else check_int(steps, "steps", minimum=1)
 
-    def _velocity(self):
+    def _velocity(self, project=None):
         import torch
 
         def velocity(x, a, b, need_jac):
-            return self.net_(x, torch.full((1,), a, dtype=x.dtype))
+            v = self.net_(x, torch.full((1,), a, dtype=x.dtype))
+            if project is None:
+                return v
+            return v - project(v) - project(x) / (1.0 - a)  # lowest modes: straight to zero at α = 1
 
         return velocity
 
-    def _run(self, image, steps, forward):
+    def _run(self, image, steps, forward, low_freq=0.0):
         import torch
 
         from ..blending import alpha_schedule, integrate, invert
@@ -287,7 +386,8 @@ class LearnedBlueNoise:
         x = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1)[None], dtype=np.float32))
         with _one_torch_thread(), torch.inference_mode():
             if forward:
-                y = integrate(self._velocity(), x, alphas)
+                project = low_mode_projector(image.shape[0], low_freq, self.domain) if low_freq > 0 else None
+                y = integrate(self._velocity(project), x, alphas)
             else:
                 y = invert(self._velocity(), x, alphas, n_iter=_INVERSE_ITERS)
                 error = float((integrate(self._velocity(), y, alphas) - x).abs().max())
@@ -306,14 +406,22 @@ class LearnedBlueNoise:
         m = check_int(m, "m", minimum=1)
         return as_generator(rng).random((m, m, 2)) - 0.5
 
-    def transform(self, noise, *, steps=None) -> np.ndarray:
-        """Map noise offsets ``(m, m, 2)`` to a blue-noise set of ``m²`` points (cell order)."""
+    def transform(self, noise, *, steps=None, low_freq=0.0) -> np.ndarray:
+        """Map noise offsets ``(m, m, 2)`` to a blue-noise set of ``m²`` points (cell order).
+
+        ``low_freq > 0`` switches on a rule that is not learned: the velocity's modes of frequency
+        ``|k| <= low_freq`` (:func:`low_mode_projector`) are replaced by the flow that takes the
+        offsets' lowest modes straight to zero at α = 1, so the set has no first-order density
+        fluctuation at those frequencies (the exemplars have almost none). The lowest modes of
+        the noise are then lost: such a set has no inverse.
+        """
+        low_freq = check_float(low_freq, "low_freq", minimum=0.0)
         off = np.asarray(noise, dtype=np.float64)
         if off.ndim != 3 or off.shape[2] != 2 or off.shape[0] != off.shape[1] or off.shape[0] < 1:
             raise ValueError(f"noise must have shape (m, m, 2), got {off.shape}")
         if not np.isfinite(off).all():
             raise ValueError("noise contains NaN or inf")
-        return grid_points(self._run(off, steps, True))
+        return grid_points(self._run(off, steps, True, low_freq), domain=self.domain)
 
     def inverse(self, points, *, steps=None, ordered=False) -> np.ndarray:
         """The noise ``(m, m, 2)`` that :meth:`transform` maps to ``points`` (``m²`` points).
@@ -335,13 +443,16 @@ class LearnedBlueNoise:
             m = _side(len(x))
             ii, jj = np.meshgrid(np.arange(m), np.arange(m), indexing="ij")
             centres = np.stack([(ii + 0.5) / m, (jj + 0.5) / m], axis=-1).reshape(-1, 2)
-            offsets = (_wrap(x - centres) * m).reshape(m, m, 2)
+            d = x - centres
+            offsets = ((_wrap(d) if self.domain == "torus" else d) * m).reshape(m, m, 2)
         else:
-            offsets = grid_offsets(points)
+            offsets = grid_offsets(points, domain=self.domain)
         return self._run(offsets, steps, False)
 
-    def sample(self, n, *, rng=None, steps=None) -> np.ndarray:
+    def sample(self, n, *, rng=None, steps=None, low_freq=0.0) -> np.ndarray:
         """Exactly ``n`` blue-noise points: an ``m × m`` set, ``m = ceil(√n)``, less ``m² − n`` spread points.
+
+        ``low_freq``: see :meth:`transform` (0, the default: the learned map alone).
 
         Returns
         -------
@@ -352,12 +463,12 @@ class LearnedBlueNoise:
         if n == 0:
             return np.empty((0, 2))
         m = math.isqrt(n - 1) + 1
-        x = self.transform(self.noise(m, rng=rng), steps=steps)
+        x = self.transform(self.noise(m, rng=rng), steps=steps, low_freq=low_freq)
         return x if m * m == n else drop_spread(x, n, rng=rng)
 
     def __repr__(self):
         return (f"LearnedBlueNoise(channels={self.channels}, dilations={self.dilations}, steps={self.steps}, "
-                f"exemplar={self.meta.get('exemplar')!r})")
+                f"domain={self.domain!r}, exemplar={self.meta.get('exemplar')!r})")
 
 
 _DEFAULT = []
@@ -373,12 +484,12 @@ def _default_model(model):
     return _DEFAULT[0]
 
 
-def learned_blue_noise(n, *, d=2, rng=None, steps=None, model=None) -> np.ndarray:
+def learned_blue_noise(n, *, d=2, rng=None, steps=None, low_freq=0.0, model=None) -> np.ndarray:
     """Blue-noise points from the shipped learned IADB map (jittered noise → blue noise).
 
-    ``m = ceil(√n)``: an ``m × m`` torus set is made by ``steps`` Euler steps of a fully
-    convolutional net over its offset image, and when ``n`` is not a square the
-    ``m² − n`` points nearest to an evenly spread low-discrepancy sequence are removed, so the
+    ``m = ceil(√n)``: an ``m × m`` set (on the model's domain; the shipped model's is the square)
+    is made by ``steps`` Euler steps of a fully convolutional net over its offset image, and when
+    ``n`` is not a square the ``m² − n`` points nearest to an evenly spread low-discrepancy sequence are removed, so the
     count is exact. The same ``rng`` always gives the same set.
 
     Parameters
@@ -387,6 +498,11 @@ def learned_blue_noise(n, *, d=2, rng=None, steps=None, model=None) -> np.ndarra
     d : int, only 2 is supported
     rng : None | int | Generator
     steps : int >= 1 or None (the model's default)
+    low_freq : float >= 0
+        0 (default): the learned map alone. Otherwise a rule that is not learned replaces the
+        velocity's modes of frequency ``|k| <= low_freq`` (in cycles per unit length) by the flow
+        that takes them straight to zero, which removes the first-order density fluctuations at
+        those frequencies; such sets have no inverse (see :meth:`LearnedBlueNoise.transform`).
     model : LearnedBlueNoise or None (the model shipped with the package)
 
     Returns
@@ -404,7 +520,7 @@ def learned_blue_noise(n, *, d=2, rng=None, steps=None, model=None) -> np.ndarra
     d = check_int(d, "d", minimum=1)
     if d != 2:
         raise ValueError(f"learned_blue_noise supports d=2 only, got d={d}")
-    return _default_model(model).sample(n, rng=rng, steps=steps)
+    return _default_model(model).sample(n, rng=rng, steps=steps, low_freq=low_freq)
 
 
 def learned_blue_noise_inverse(points, *, steps=None, ordered=False, model=None) -> np.ndarray:
