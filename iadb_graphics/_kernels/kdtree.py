@@ -195,7 +195,7 @@ def leaf_row_starts(R, leaf_box):
     return start
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def sample_box(R, x0, x1, y0, y1, cdf, a, vx, vy):
     """Inverse CDF of the image restricted to the box (marginal over rows, read from the box's
     cumulative row masses ``cdf[a:]``, then the row's conditional): local ``(vx, vy)`` in [0, 1)²
@@ -209,9 +209,9 @@ def sample_box(R, x0, x1, y0, y1, cdf, a, vx, vy):
     c0, f0, c1, f1 = _box_columns(R, x0, x1)
     b = a + j_hi - j_lo
     t = vy * cdf[b - 1]
-    k = a  # the first row whose cumulative mass exceeds t (it has positive mass)
-    while k < b - 1 and cdf[k] <= t:
-        k += 1
+    k = a  # the first row whose cumulative mass exceeds t (it has positive mass): cdf is non-decreasing,
+    for q in range(a, b - 1):  # so that is a + the count of rows at or below t (no data-dependent branch)
+        k += cdf[q] <= t
     while k > a and cdf[k] <= cdf[k - 1]:  # t at the very top (rounding): the last row with mass
         k -= 1
     below = cdf[k - 1] if k > a else 0.0
@@ -227,9 +227,9 @@ def sample_box(R, x0, x1, y0, y1, cdf, a, vx, vy):
     r1 = _lerp_prefix(R, j, c1, f1)
     s = r0 + vx * (r1 - r0)
     i = i_lo  # the largest column i in [i_lo, i_hi] with R[j, i, 0] <= s
-    if i_hi - i_lo < 8:
-        while i < i_hi and R[j, i + 1, 0] <= s:
-            i += 1
+    if i_hi - i_lo < 16:  # the row's prefix sums are non-decreasing: count those at or below s
+        for c in range(i_lo + 1, i_hi + 1):
+            i += R[j, c, 0] <= s
     else:
         z = i_hi
         while z > i:
