@@ -167,6 +167,25 @@ def test_kdtree_bad_arguments_and_preimages():
         EqualMassKDWarp(depth=2.5)
 
 
+def test_unit_square_checks_count_points_outside_and_accept_the_edges(rng):
+    from iadb_graphics.warps import warp
+
+    w = EqualMassKDWarp().fit(None, ImageDensity(_image(rng, (8, 8))))
+    u = rng.random((1000, 2))
+    u[:4] = [[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]]  # the closed square's corners are inside
+    y, pdf = warp(u, w)
+    assert y.shape == (1000, 2) and np.all(np.isfinite(pdf)) and np.all(pdf > 0)
+    bad = u.copy()
+    bad[7, 0] = -1e-12
+    bad[500, 1] = 1.0 + 1e-12
+    with pytest.raises(ValueError, match=r"u must lie in \[0, 1\]\^2: 2 point\(s\) outside"):
+        w.transform(bad)
+    with pytest.raises(ValueError, match=r"points has 2 point\(s\) outside"):
+        warp(bad, w)
+    y0, pdf0 = warp(np.empty((0, 2)), w)
+    assert y0.shape == (0, 2) and pdf0.shape == (0,)
+
+
 @pytest.mark.parametrize("cls", [HierarchicalWarp, EqualMassKDWarp])
 def test_inverse_refuses_points_without_preimage(cls):
     img = np.ones((4, 4))
