@@ -71,6 +71,34 @@ def edge_excess(y, tgt, width=1 / 128):
     return float(max(g / t for g, t in zip(got, target)))
 
 
+def tuning_runs(settings, make_map, m):
+    """Fit ``make_map(**kwargs)`` (seed 0) from the uniform square to every offline target for every
+    ``(name, kwargs)`` of ``settings``; yield ``(target name, target, setting name, map, fit seconds,
+    density_fit result on M = m fixed source points, those points)``."""
+    settings = list(settings)
+    src = Uniform()
+    x = src.sample(m, rng=2)
+    for tname, img in targets().items():
+        tgt = ImageDensity(img)
+        for sname, kw in settings:
+            t0 = time.perf_counter()
+            model = make_map(**kw).fit(src, tgt, rng=0)
+            fit_s = time.perf_counter() - t0
+            yield tname, tgt, sname, model, fit_s, density_fit(lambda z: model.transform(z, return_log_det=True), src, tgt, x), x
+
+
+def write_results(out, stem, rows, md):
+    """Write ``rows`` (dicts) to ``out/stem.csv`` and the markdown lines ``md`` to ``out/stem.md``; print the table."""
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, stem + ".csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    with open(os.path.join(out, stem + ".md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+    print("\n".join(md))
+
+
 def settings():
     yield "samples (default before)", {"field": "samples"}
     for bins, bw, steps in itertools.product((128, 256, 384), (0.0, 0.5, 1.0), (64, 128)):
@@ -82,26 +110,13 @@ def main(argv=None):
     p.add_argument("--m", type=int, default=20000)
     p.add_argument("--out", default=os.path.join(HERE, "results"))
     args = p.parse_args(argv)
-    src = Uniform()
-    x = src.sample(args.m, rng=2)
     rows = []
-    for tname, img in targets().items():
-        tgt = ImageDensity(img)
-        for sname, kw in settings():
-            t0 = time.perf_counter()
-            m = GridIADBMap(**kw).fit(src, tgt, rng=0)
-            fit_s = time.perf_counter() - t0
-            r = density_fit(lambda z: m.transform(z, return_log_det=True), src, tgt, x)
+    for tname, tgt, sname, m, fit_s, r, x in tuning_runs(settings(), GridIADBMap, args.m):
             edge = edge_excess(m.transform(x), tgt)
             rows.append({"target": tname, "setting": sname, "kl": r.kl, "kl_se": r.kl_se, "ess": r.ess,
                          "outside": r.outside, "edge_excess": edge, "fit_s": fit_s})
             print(f"{tname:20s} {sname:32s} KL {r.kl:.4f} ± {r.kl_se:.4f}  ESS {r.ess:.3f}  edge {edge:.2f}  "
                   f"fit {fit_s:.2f}s", flush=True)
-    os.makedirs(args.out, exist_ok=True)
-    with open(os.path.join(args.out, "grid_exact_tune.csv"), "w", newline="") as f:
-        w = csv.DictWriter(f, list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
     names = list(dict.fromkeys(r["setting"] for r in rows))
     md = [f"Uniform → 6 offline image targets (not the benchmark's), M = {args.m}; mean over targets "
           f"(`python benchmarks/tune_grid_exact.py`).", "",
@@ -113,9 +128,7 @@ def main(argv=None):
         ess = np.array([r["ess"] for r in rr])
         md.append(f"| {s} | {kl.mean():.4f} | {kl.max():.4f} | {ess.mean():.3f} | {ess.min():.3f} | "
                   f"{max(r['edge_excess'] for r in rr):.2f} | {np.mean([r['fit_s'] for r in rr]):.2f} |")
-    with open(os.path.join(args.out, "grid_exact_tune.md"), "w") as f:
-        f.write("\n".join(md) + "\n")
-    print("\n".join(md))
+    write_results(args.out, "grid_exact_tune", rows, md)
 
 
 if __name__ == "__main__":

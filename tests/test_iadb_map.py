@@ -295,3 +295,19 @@ def test_walls_keep_an_image_target_inside_with_exact_log_det(tmp_path, rng):
     assert np.all(np.isinf(free.wall_box_))
     with pytest.raises(TypeError, match="walls"):
         IADBMap(walls="yes")
+
+
+def test_default_training_settings_follow_the_regression_target():
+    """lr=None, x_scale=None train exactly as (3.2e-2, 8) on the exact field and as (2e-3, 2) on single
+    pairs (same seed); other settings train differently."""
+    from iadb_graphics import ImageDensity
+
+    img = ImageDensity(np.arange(1.0, 17.0).reshape(4, 4))
+    tiny = dict(SMALL, n_iters=20, batch_size=64)
+    for tgt, lr, x_scale, field in ((img, 3.2e-2, 8.0, "exact"), (Gaussian((0.5, 0.5), 0.1), 2e-3, 2.0, "samples")):
+        auto = IADBMap(**tiny).fit(Uniform(), tgt, rng=0)
+        assert auto.lr is None and auto.x_scale is None and auto.settings_["field"] == field
+        for explicit, same in (((lr, x_scale), True), ((2 * lr, x_scale), False), ((lr, 2 * x_scale), False)):
+            other = IADBMap(**tiny, lr=explicit[0], x_scale=explicit[1]).fit(Uniform(), tgt, rng=0)
+            same_state = all(torch.equal(v, other.net_.state_dict()[k]) for k, v in auto.net_.state_dict().items())
+            assert same_state == same
