@@ -90,6 +90,13 @@ def as_points(x, name: str = "x", *, d: int | None = None, allow_empty: bool = T
     return arr
 
 
+def count_outside_unit_cube(x: np.ndarray) -> int:
+    """How many rows of ``x`` (n, d) have a coordinate outside [0, 1]; two reductions when none do."""
+    if x.size == 0 or (x.min() >= 0.0 and x.max() <= 1.0):
+        return 0
+    return int(np.any((x < 0.0) | (x > 1.0), axis=1).sum())
+
+
 def check_int(value, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
     """Return ``value`` as an int, checking type and range."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_generator, check_int, describe
+from .._validation import as_generator, check_int, count_outside_unit_cube, describe
 from ..densities import ImageDensity
 from ..maps.base import BaseMap, to_numpy_io
 
@@ -42,9 +42,9 @@ def primary_points(u, name="u"):
     """``u`` (n, 2) of the unit square as ``(float64 array, restore)`` (see :func:`to_numpy_io`);
     a point outside [0, 1]² is a ValueError naming how many and their range."""
     u, restore = to_numpy_io(u, name, 2)
-    if u.size and not (u.min() >= 0.0 and u.max() <= 1.0):  # two reductions: the common case costs little
-        outside = np.any((u < 0.0) | (u > 1.0), axis=1)
-        raise ValueError(f"{name} must lie in [0, 1]^2: {int(outside.sum())} point(s) outside, values in "
+    outside = count_outside_unit_cube(u)
+    if outside:
+        raise ValueError(f"{name} must lie in [0, 1]^2: {outside} point(s) outside, values in "
                          f"[{u.min():g}, {u.max():g}]")
     return u, restore
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import describe
+from .._validation import count_outside_unit_cube, describe
 from ..maps.base import to_numpy_io
 from .image import ExactImageWarp
 from .mesh import MeshWarp
@@ -18,9 +18,9 @@ __all__ = ["warp", "warped_pdf"]
 
 def _source_pdf_values(x, source_pdf):
     if source_pdf is None:
-        if x.size and not (x.min() >= 0.0 and x.max() <= 1.0):  # two reductions: the common case costs little
-            outside = np.any((x < 0.0) | (x > 1.0), axis=1)
-            raise ValueError(f"points has {int(outside.sum())} point(s) outside [0, 1]^{x.shape[1]}, where the "
+        outside = count_outside_unit_cube(x)
+        if outside:
+            raise ValueError(f"points has {outside} point(s) outside [0, 1]^{x.shape[1]}, where the "
                              "default uniform source density is zero; pass source_pdf= for another source")
         return np.ones(x.shape[0])
     fn = source_pdf.pdf if hasattr(source_pdf, "pdf") else source_pdf
