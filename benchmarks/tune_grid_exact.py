@@ -99,6 +99,14 @@ def write_results(out, stem, rows, md):
     print("\n".join(md))
 
 
+def rows_by_setting(rows):
+    """``{setting name: its rows}``, in the order the settings first appear."""
+    groups = {}
+    for r in rows:
+        groups.setdefault(r["setting"], []).append(r)
+    return groups
+
+
 def settings():
     yield "samples (default before)", {"field": "samples"}
     for bins, bw, steps in itertools.product((128, 256, 384), (0.0, 0.5, 1.0), (64, 128)):
@@ -112,18 +120,16 @@ def main(argv=None):
     args = p.parse_args(argv)
     rows = []
     for tname, tgt, sname, m, fit_s, r, x in tuning_runs(settings(), GridIADBMap, args.m):
-            edge = edge_excess(m.transform(x), tgt)
-            rows.append({"target": tname, "setting": sname, "kl": r.kl, "kl_se": r.kl_se, "ess": r.ess,
-                         "outside": r.outside, "edge_excess": edge, "fit_s": fit_s})
-            print(f"{tname:20s} {sname:32s} KL {r.kl:.4f} ± {r.kl_se:.4f}  ESS {r.ess:.3f}  edge {edge:.2f}  "
-                  f"fit {fit_s:.2f}s", flush=True)
-    names = list(dict.fromkeys(r["setting"] for r in rows))
+        edge = edge_excess(m.transform(x), tgt)
+        rows.append({"target": tname, "setting": sname, "kl": r.kl, "kl_se": r.kl_se, "ess": r.ess,
+                     "outside": r.outside, "edge_excess": edge, "fit_s": fit_s})
+        print(f"{tname:20s} {sname:32s} KL {r.kl:.4f} ± {r.kl_se:.4f}  ESS {r.ess:.3f}  edge {edge:.2f}  "
+              f"fit {fit_s:.2f}s", flush=True)
     md = [f"Uniform → 6 offline image targets (not the benchmark's), M = {args.m}; mean over targets "
           f"(`python benchmarks/tune_grid_exact.py`).", "",
           "| setting | mean KL (nats) | max KL | mean ESS | min ESS | max edge excess | mean fit (s) |",
           "|---|---|---|---|---|---|---|"]
-    for s in names:
-        rr = [r for r in rows if r["setting"] == s]
+    for s, rr in rows_by_setting(rows).items():
         kl = np.array([r["kl"] for r in rr])
         ess = np.array([r["ess"] for r in rr])
         md.append(f"| {s} | {kl.mean():.4f} | {kl.max():.4f} | {ess.mean():.3f} | {ess.min():.3f} | "

@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
 
-from tune_grid_exact import tuning_runs, write_results  # noqa: E402
+from tune_grid_exact import rows_by_setting, tuning_runs, write_results  # noqa: E402
 
 from iadb_graphics import IADBMap  # noqa: E402
 
@@ -51,16 +51,15 @@ def main(argv=None):
     rows = []
     runs = ((name, {"n_iters": args.iters, **kw}) for name, kw in settings(args.iters))
     for tname, _, sname, _, fit_s, r, _ in tuning_runs(runs, IADBMap, args.m):
-            rows.append({"target": tname, "setting": sname, "kl": r.kl, "kl_se": r.kl_se, "ess": r.ess,
-                         "outside": r.outside, "fit_s": fit_s, "load": os.getloadavg()[0]})
-            print(f"{tname:20s} {sname:40s} KL {r.kl:.4f} ± {r.kl_se:.4f}  ESS {r.ess:.3f}  fit {fit_s:.1f}s",
-                  flush=True)
-    names = list(dict.fromkeys(r["setting"] for r in rows))
+        rows.append({"target": tname, "setting": sname, "kl": r.kl, "kl_se": r.kl_se, "ess": r.ess,
+                     "outside": r.outside, "fit_s": fit_s, "load": os.getloadavg()[0]})
+        print(f"{tname:20s} {sname:40s} KL {r.kl:.4f} ± {r.kl_se:.4f}  ESS {r.ess:.3f}  fit {fit_s:.1f}s",
+              flush=True)
     md = [f"Uniform → 6 offline image targets (not the benchmark's), IADBMap exact field, {args.iters} iterations, "
           f"seed 0, M = {args.m}; mean over targets, best first (`python benchmarks/tune_mlp_exact.py`).", "",
           "| setting | mean KL (nats) | max KL | mean ESS | mean fit (s) |", "|---|---|---|---|---|"]
-    for s in sorted(names, key=lambda s: np.mean([r["kl"] for r in rows if r["setting"] == s])):
-        rr = [r for r in rows if r["setting"] == s]
+    groups = rows_by_setting(rows)
+    for s, rr in sorted(groups.items(), key=lambda item: np.mean([r["kl"] for r in item[1]])):
         kl = np.array([r["kl"] for r in rr])
         md.append(f"| {s} | {kl.mean():.4f} | {kl.max():.4f} | {np.mean([r['ess'] for r in rr]):.3f} | "
                   f"{np.mean([r['fit_s'] for r in rr]):.1f} |")
