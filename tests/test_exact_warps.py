@@ -83,12 +83,14 @@ def test_hierarchical_kernel_matches_numpy(rng):
     np.testing.assert_allclose(frac, frac_n, atol=1e-14)
 
 
-@pytest.mark.parametrize("rule", ["longest", "alternate", "square"])
-def test_kdtree_kernels_match_numpy(rng, rule):
+@pytest.mark.parametrize("rule, block", [("longest", 0), ("alternate", 0), ("square", 0), ("square", 3),
+                                         ("longest", 2), ("mass-longest", 0), ("mass-square", 1)])
+def test_kdtree_kernels_match_numpy(rng, rule, block):
     from iadb_graphics._kernels.kdtree import AXIS_RULES, kdtree_transform
 
-    w = EqualMassKDWarp(depth=9, axis_rule=rule).fit(None, ImageDensity(_image(rng, (37, 21))))
-    axis, split, boxes = naive_kd.build_tree(w._S, 9, AXIS_RULES[rule], *w.density_.cell)
+    w = EqualMassKDWarp(depth=9, axis_rule=rule, block_levels=block).fit(None, ImageDensity(_image(rng, (37, 21))))
+    axis, split, boxes = naive_kd.build_tree(w._S, 9, AXIS_RULES[rule], block, *w.density_.cell)
+    assert np.all(axis[1:1 << block] == 0) and np.all(axis[1 << block:1 << 2 * block] == 1)
     assert np.array_equal(axis[1:], w.axis_[1:])
     np.testing.assert_allclose(split[1:], w.split_[1:], rtol=0, atol=1e-12)
     np.testing.assert_allclose(boxes, w.leaf_box_, rtol=0, atol=1e-12)
@@ -111,13 +113,34 @@ def _box_mass(mass, box):
     return float(oy @ mass @ ox)
 
 
-@pytest.mark.parametrize("rule", ["longest", "alternate", "square"])
-def test_kdtree_leaves_have_equal_mass_and_sobol_fills_each_once(rng, rule):
+def test_kdtree_mass_quantiles_match_numpy_and_the_box_masses(rng):
+    from iadb_graphics._kernels.kdtree import mass_quantile
+
+    img = _image(rng, (19, 26))
+    w = EqualMassKDWarp(depth=2).fit(None, ImageDensity(img))
+    h, wd = w._mass.shape
+    for _ in range(40):
+        x0, x1 = np.sort(rng.uniform(0, wd, 2))
+        y0, y1 = np.sort(rng.uniform(0, h, 2))
+        q = rng.uniform(0.05, 0.95)
+        cx = mass_quantile(w._S, 0, x0, x1, y0, y1, q)
+        cy = mass_quantile(w._S, 1, y0, y1, x0, x1, q)
+        assert cx == pytest.approx(naive_kd.mass_quantile(w._S, 0, np.array([x0]), np.array([x1]), np.array([y0]),
+                                                          np.array([y1]), q)[0], abs=1e-12)
+        total = _box_mass(w._mass, (x0, x1, y0, y1))
+        if total > 1e-12:
+            assert _box_mass(w._mass, (x0, cx, y0, y1)) == pytest.approx(q * total, rel=1e-9)
+            assert _box_mass(w._mass, (x0, x1, y0, cy)) == pytest.approx(q * total, rel=1e-9)
+
+
+@pytest.mark.parametrize("rule, block", [("longest", 0), ("alternate", 0), ("square", 0), ("square", 3),
+                                         ("mass-square", 0)])
+def test_kdtree_leaves_have_equal_mass_and_sobol_fills_each_once(rng, rule, block):
     from iadb_graphics import pointsets
 
     img = _image(rng, (24, 40))
     dens = ImageDensity(img)
-    w = EqualMassKDWarp(depth=10, axis_rule=rule).fit(None, dens)
+    w = EqualMassKDWarp(depth=10, axis_rule=rule, block_levels=block).fit(None, dens)
     masses = np.array([_box_mass(w._mass, b) for b in w.leaf_box_])
     np.testing.assert_allclose(masses, 2.0 ** -10, rtol=1e-9)
     # the boxes tile the image: their areas add up to the domain's
@@ -134,10 +157,10 @@ def test_kdtree_leaves_have_equal_mass_and_sobol_fills_each_once(rng, rule):
 
 
 @pytest.mark.parametrize("shape", [(24, 40), (33, 17)])
-@pytest.mark.parametrize("rule", ["longest", "alternate", "square"])
-def test_kdtree_warp_is_exact(rng, shape, rule):
+@pytest.mark.parametrize("rule, block", [("longest", 0), ("alternate", 0), ("square", 0), ("square", 4)])
+def test_kdtree_warp_is_exact(rng, shape, rule, block):
     dens = ImageDensity(_image(rng, shape))
-    w = EqualMassKDWarp(axis_rule=rule).fit(None, dens)
+    w = EqualMassKDWarp(axis_rule=rule, block_levels=block).fit(None, dens)
     u = rng.random((40000, 2))
     y, pdf = warp(u, w)
     np.testing.assert_allclose(pdf, dens.pdf(y), rtol=1e-12)
@@ -165,6 +188,10 @@ def test_kdtree_bad_arguments_and_preimages():
         EqualMassKDWarp(depth=40)
     with pytest.raises(TypeError, match="depth"):
         EqualMassKDWarp(depth=2.5)
+    with pytest.raises(ValueError, match="block_levels=4 needs depth >= 8; got depth=7"):
+        EqualMassKDWarp(depth=7, block_levels=4)
+    with pytest.raises(ValueError, match="block_levels"):
+        EqualMassKDWarp(block_levels=-1)
 
 
 def test_unit_square_checks_count_points_outside_and_accept_the_edges(rng):

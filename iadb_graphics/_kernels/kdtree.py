@@ -21,8 +21,9 @@ from .hierarchical import pixel_coordinate
 
 #: Axis rules of :func:`build_tree`: by depth (x, y, x, …); the longer side of the box; or
 #: "square": the axis the unit-square box has cut fewer times (square preimages), unless the box's
-#: long side exceeds twice its short side, which is then cut.
-AXIS_RULES = {"alternate": 0, "longest": 1, "square": 2}
+#: long side exceeds twice its short side, which is then cut. The "mass-" rules measure the sides
+#: by the interquartile ranges of the box's mass along x and y (:func:`mass_spread`) instead.
+AXIS_RULES = {"alternate": 0, "longest": 1, "square": 2, "mass-longest": 3, "mass-square": 4}
 
 
 @njit(cache=True, inline="always")
@@ -48,19 +49,20 @@ def strip_mass(S, ax, c, a0, a1):
 
 
 @njit(cache=True)
-def mass_median(S, ax, lo, hi, a0, a1):
-    """The coordinate c in [lo, hi] along axis ``ax`` that halves the mass of the box
-    [lo, hi] × [a0, a1]: a binary search over the pixel boundaries, then a linear solve inside
-    the pixel where the strip mass crosses one half (the midpoint if the box is in one pixel)."""
+def mass_quantile(S, ax, lo, hi, a0, a1, q):
+    """The coordinate c in [lo, hi] along axis ``ax`` below which lies the fraction ``q`` of the
+    mass of the box [lo, hi] × [a0, a1]: a binary search over the pixel boundaries, then a linear
+    solve inside the pixel where the strip mass crosses ``q`` (``lo + q (hi - lo)`` if the box lies
+    in one pixel along ``ax`` or holds no mass)."""
     k0 = int(np.floor(lo)) + 1  # first pixel boundary strictly inside (lo, hi)
     k1 = int(np.ceil(hi)) - 1  # last one
     if k1 < k0:  # the box lies in one pixel along this axis: the mass is uniform along it
-        return 0.5 * (lo + hi)
+        return lo + q * (hi - lo)
     g_lo = strip_mass(S, ax, lo, a0, a1)
     g_hi = strip_mass(S, ax, hi, a0, a1)
-    target = g_lo + 0.5 * (g_hi - g_lo)
-    if not g_hi > g_lo:  # no mass (rounding only): split the box in its middle
-        return 0.5 * (lo + hi)
+    target = g_lo + q * (g_hi - g_lo)
+    if not g_hi > g_lo:  # no mass (rounding only)
+        return lo + q * (hi - lo)
     # the largest boundary b in {lo, k0 … k1} with G(b) <= target
     if strip_mass(S, ax, float(k0), a0, a1) > target:
         b = lo
@@ -85,22 +87,43 @@ def mass_median(S, ax, lo, hi, a0, a1):
     return min(max(c, lo), hi)
 
 
+@njit(cache=True)
+def mass_median(S, ax, lo, hi, a0, a1):
+    """The coordinate that halves the mass of the box along axis ``ax`` (:func:`mass_quantile` at 1/2)."""
+    return mass_quantile(S, ax, lo, hi, a0, a1, 0.5)
+
+
 @njit(cache=True, inline="always")
-def _choose_axis(rule, level, x_cuts, x0, x1, y0, y1, sx, sy):
+def mass_spread(S, x0, x1, y0, y1, sx, sy):
+    """The interquartile ranges of the box's mass along x and y, in domain units."""
+    wx = (mass_quantile(S, 0, x0, x1, y0, y1, 0.75) - mass_quantile(S, 0, x0, x1, y0, y1, 0.25)) * sx
+    wy = (mass_quantile(S, 1, y0, y1, x0, x1, 0.75) - mass_quantile(S, 1, y0, y1, x0, x1, 0.25)) * sy
+    return wx, wy
+
+
+@njit(cache=True, inline="always")
+def _choose_axis(S, rule, block, level, x_cuts, x0, x1, y0, y1, sx, sy):
+    if level < 2 * block:  # the block layout: x for ``block`` levels (columns), then y (rows in each)
+        return 0 if level < block else 1
     if rule == 0:
         return level % 2
-    wx = (x1 - x0) * sx
-    wy = (y1 - y0) * sy
-    if rule == 1 or wx > 2.0 * wy or wy > 2.0 * wx:
+    if rule >= 3:  # the extents of the box's mass rather than of the box
+        wx, wy = mass_spread(S, x0, x1, y0, y1, sx, sy)
+    else:
+        wx = (x1 - x0) * sx
+        wy = (y1 - y0) * sy
+    if rule == 1 or rule == 3 or wx > 2.0 * wy or wy > 2.0 * wx:
         return 1 if wy > wx else 0
     return 0 if 2 * x_cuts <= level else 1
 
 
 @njit(cache=True, parallel=True)
-def build_tree(S, depth, rule, sx, sy, axis, split, leaf_box):
+def build_tree(S, depth, rule, block, sx, sy, axis, split, leaf_box):
     """Fill ``axis`` (2**depth,) uint8, ``split`` (2**depth,) and ``leaf_box`` (2**depth, 4), level by level.
 
-    ``rule``: a value of :data:`AXIS_RULES`; ``sx``, ``sy``: the pixel's width and height in
+    ``rule``: a value of :data:`AXIS_RULES`, used below the ``2 * block`` levels of the block
+    layout (levels ``0 … block - 1`` cut x, the next ``block`` cut y: ``2**block`` equal-mass
+    columns, each cut into ``2**block`` equal-mass rows); ``sx``, ``sy``: the pixel's width and height in
     domain units (the metric of the "longest" rule). Each node's box is found by descending from
     the root, so the nodes of one level are independent (parallel).
     """
@@ -133,7 +156,7 @@ def build_tree(S, depth, rule, sx, sy, axis, split, leaf_box):
                 leaf_box[leaf, 2] = y0
                 leaf_box[leaf, 3] = y1
             else:
-                ax = _choose_axis(rule, level, x_cuts, x0, x1, y0, y1, sx, sy)
+                ax = _choose_axis(S, rule, block, level, x_cuts, x0, x1, y0, y1, sx, sy)
                 axis[k] = ax
                 if ax == 0:
                     split[k] = mass_median(S, 0, x0, x1, y0, y1)

@@ -42,11 +42,21 @@ class EqualMassKDWarp(ExactImageWarp):
         Levels of the tree (1 … 26). None: :func:`default_depth` of the pixel count (about 64
         pixels per leaf, within [12, 16]). Memory: about ``41 * 2**depth`` bytes. Point sets of up
         to ``2**depth`` points are stratified by the tree; below, by the leaves' inverse CDF.
-    axis_rule : {"square", "longest", "alternate"}
+    axis_rule : {"square", "longest", "alternate", "mass-square", "mass-longest"}
         Which axis a node cuts. ``"square"``: the one its unit-square box has been cut along fewer
         times (square preimages, x first), unless the node's box is more than twice as long as it
         is wide (in domain units), in which case its long side; ``"longest"``: always the box's
-        longer side; ``"alternate"``: x and y by turns.
+        longer side; ``"alternate"``: x and y by turns. ``"mass-square"`` and ``"mass-longest"``:
+        as ``"square"`` and ``"longest"``, with the box's sides measured by the interquartile
+        ranges of its mass along x and y (where the mass lies, not the box). Applies below the
+        block layout.
+    block_levels : int
+        Levels of the block layout at the top of the tree (0 … depth / 2): the first
+        ``block_levels`` levels cut x, the next ``block_levels`` cut y, so the image is first cut
+        into ``2**block_levels`` equal-mass columns spanning its height, each of them into
+        ``2**block_levels`` equal-mass rows. Neighbouring columns then split their rows at nearby
+        heights wherever the image is smooth, so the warp's jumps across the top-level cut lines
+        of the unit square are short. 0: no block layout.
 
     Examples
     --------
@@ -59,19 +69,23 @@ class EqualMassKDWarp(ExactImageWarp):
     (True, True)
     """
 
-    def __init__(self, *, depth=None, axis_rule="square"):
+    def __init__(self, *, depth=None, axis_rule="square", block_levels=0):
         if depth is not None:
             depth = check_int(depth, "depth", minimum=1, maximum=26)
-        check_choice(axis_rule, "axis_rule", ("square", "longest", "alternate"))
+        check_choice(axis_rule, "axis_rule", ("square", "longest", "alternate", "mass-square", "mass-longest"))
+        block_levels = check_int(block_levels, "block_levels", minimum=0, maximum=13)
+        if depth is not None and 2 * block_levels > depth:
+            raise ValueError(f"block_levels={block_levels} needs depth >= {2 * block_levels}; got depth={depth}")
         self.depth = depth
         self.axis_rule = axis_rule
+        self.block_levels = block_levels
 
     def _build(self, density):
         from .._kernels.kdtree import AXIS_RULES, build_tree, leaf_row_cdfs, leaf_row_starts
 
         mass = np.ascontiguousarray(density.mass[::-1], dtype=float)  # row 0 = bottom
         h, w = mass.shape
-        self.depth_ = self.depth if self.depth is not None else default_depth(h * w)
+        self.depth_ = self.depth if self.depth is not None else max(default_depth(h * w), 2 * self.block_levels)
         S = np.zeros((h + 1, w + 1))
         S[1:, 1:] = np.cumsum(np.cumsum(mass, axis=0), axis=1)
         R = np.full((h, w + 1, 2), -np.inf)  # row prefix sums, and each pixel's log-density beside them
@@ -83,8 +97,8 @@ class EqualMassKDWarp(ExactImageWarp):
         self.axis_ = np.zeros(n, dtype=np.uint8)
         self.split_ = np.zeros(n)
         self.leaf_box_ = np.zeros((n, 4))
-        build_tree(S, self.depth_, AXIS_RULES[self.axis_rule], float(density.cell[0]), float(density.cell[1]),
-                   self.axis_, self.split_, self.leaf_box_)
+        build_tree(S, self.depth_, AXIS_RULES[self.axis_rule], self.block_levels, float(density.cell[0]),
+                   float(density.cell[1]), self.axis_, self.split_, self.leaf_box_)
         self._row_start = leaf_row_starts(R, self.leaf_box_)
         self._row_cdf = np.zeros(self._row_start[-1])
         leaf_row_cdfs(R, self.leaf_box_, self._row_start, self._row_cdf)
@@ -112,6 +126,7 @@ class EqualMassKDWarp(ExactImageWarp):
 
     def __repr__(self):
         if not self.is_fitted:
-            return f"EqualMassKDWarp(depth={self.depth}, axis_rule={self.axis_rule!r}, not fitted)"
+            return (f"EqualMassKDWarp(depth={self.depth}, axis_rule={self.axis_rule!r}, "
+                    f"block_levels={self.block_levels}, not fitted)")
         return (f"EqualMassKDWarp({self.density_.width}x{self.density_.height} image, depth {self.depth_}, "
-                f"axis_rule={self.axis_rule!r})")
+                f"axis_rule={self.axis_rule!r}, block_levels={self.block_levels})")

@@ -20,11 +20,11 @@ def _strip(S, ax, c, a0, a1):
     return prefix_mass(S, a1, c) - prefix_mass(S, a0, c)
 
 
-def mass_median(S, ax, lo, hi, a0, a1):
+def mass_quantile(S, ax, lo, hi, a0, a1, q=0.5):
     """Vectorised over boxes: the breakpoints (pixel boundaries) are listed, the strip mass is
-    evaluated on all of them, and the crossing segment is solved linearly."""
+    evaluated on all of them, and the segment crossing the fraction ``q`` is solved linearly."""
     n_pix = S.shape[1] - 1 if ax == 0 else S.shape[0] - 1
-    out = 0.5 * (lo + hi)
+    out = lo + q * (hi - lo)
     for k in range(len(lo)):
         pts = np.concatenate([[lo[k]], np.arange(np.floor(lo[k]) + 1, np.ceil(hi[k])), [hi[k]]])
         pts = pts[pts <= n_pix]
@@ -33,7 +33,7 @@ def mass_median(S, ax, lo, hi, a0, a1):
         g = _strip(S, ax, pts, np.full(len(pts), a0[k]), np.full(len(pts), a1[k]))
         if not g[-1] > g[0]:
             continue
-        target = g[0] + 0.5 * (g[-1] - g[0])
+        target = g[0] + q * (g[-1] - g[0])
         b = np.nonzero(g[:-1] <= target)[0][-1]
         if not g[b + 1] > g[b]:
             out[k] = 0.5 * (pts[b] + pts[b + 1])
@@ -42,9 +42,11 @@ def mass_median(S, ax, lo, hi, a0, a1):
     return out
 
 
-def build_tree(S, depth, rule, sx, sy):
-    """``(axis, split, leaf_box)`` as the kernel's ``build_tree`` fills them (rule 0: alternate, 1: longest,
-    2: square preimages unless the box's aspect exceeds 2)."""
+def build_tree(S, depth, rule, block, sx, sy):
+    """``(axis, split, leaf_box)`` as the kernel's ``build_tree`` fills them (levels < block: x, then
+    ``block`` levels of y; below, rule 0: alternate, 1: longest, 2: square preimages unless the box's
+    aspect exceeds 2; 3 and 4: as 1 and 2 with the sides measured by the interquartile ranges of the
+    box's mass)."""
     h, w = S.shape[0] - 1, S.shape[1] - 1
     n = 1 << depth
     axis = np.zeros(n, dtype=np.uint8)
@@ -54,15 +56,20 @@ def build_tree(S, depth, rule, sx, sy):
     for level in range(depth):
         x0, x1, y0, y1 = boxes.T
         wx, wy = (x1 - x0) * sx, (y1 - y0) * sy
-        if rule == 0:
+        if rule >= 3:
+            wx = (mass_quantile(S, 0, x0, x1, y0, y1, 0.75) - mass_quantile(S, 0, x0, x1, y0, y1, 0.25)) * sx
+            wy = (mass_quantile(S, 1, y0, y1, x0, x1, 0.75) - mass_quantile(S, 1, y0, y1, x0, x1, 0.25)) * sy
+        if level < 2 * block:
+            ax = np.full(len(boxes), int(level >= block))
+        elif rule == 0:
             ax = np.full(len(boxes), level % 2)
-        elif rule == 1:
+        elif rule in (1, 3):
             ax = (wy > wx).astype(int)
         else:
             elongated = (wx > 2 * wy) | (wy > 2 * wx)
             ax = np.where(elongated, wy > wx, 2 * x_cuts > level).astype(int)
         x_cuts = np.repeat(x_cuts + (ax == 0), 2)
-        c = np.where(ax == 0, mass_median(S, 0, x0, x1, y0, y1), mass_median(S, 1, y0, y1, x0, x1))
+        c = np.where(ax == 0, mass_quantile(S, 0, x0, x1, y0, y1), mass_quantile(S, 1, y0, y1, x0, x1))
         nodes = np.arange(1 << level, 2 << level)
         axis[nodes] = ax
         split[nodes] = c
