@@ -9,9 +9,13 @@ scored as in ``bench_warps.py``: relative MSE of mean f/p for white, Owen-Sobol 
 points, three integrand families and N = 256, 1024, 4096, divided by the best of pbrt's inverse
 CDF and Mitsuba 3's three warps in each cell. One setting is chosen on the mean over all images
 (the geometric-mean ratio); the table lists the default (``EqualMassKDWarp()``, depth by
-``default_depth``: 12 at 64², one leaf per pixel) beside the other axis rules and depths.
+``default_depth``: 12 at 64², one leaf per pixel) beside the other axis rules, depths and block
+layouts. A second table pairs every setting with the default on the same points and integrands
+(per-integrand MSE ratios), which separates settings far better than ratios to a noisy per-cell
+minimum. Every draw comes from its own stream (``bench_warps.stream``, base ``BASE_SEED``).
 
-Writes ``benchmarks/results/warps_kd_tuning.md``. Run: ``python benchmarks/tune_kd_warp.py [--quick]``.
+Writes ``benchmarks/results/warps_kd_tuning.md``. Run:
+``python benchmarks/tune_kd_warp.py [--quick] [--trials 32] [--integrands 12]``.
 """
 from __future__ import annotations
 
@@ -26,11 +30,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import numpy as np  # noqa: E402
 
-from bench_warps import (FAMILIES, KINDS, PEERS, RES, Integrands, _sample_file, _square, make, md_table,  # noqa: E402
-                         point_sets)
+from bench_warps import (FAMILIES, KINDS, PEERS, RES, Integrands, PointSets, _sample_file, _square,  # noqa: E402
+                         make, md_table, relative_mse, stream)
 from iadb_graphics.densities import ImageDensity  # noqa: E402
 from iadb_graphics.io import atomic_path  # noqa: E402
-from iadb_graphics.warps import warp  # noqa: E402
 from iadb_graphics.warps.kdtree import EqualMassKDWarp  # noqa: E402
 
 #: name → constructor of the settings compared (the reference warps are built by ``make``)
@@ -38,10 +41,15 @@ SETTINGS = {
     "kd square (default)": lambda: EqualMassKDWarp(),
     "kd longest": lambda: EqualMassKDWarp(axis_rule="longest"),
     "kd alternate": lambda: EqualMassKDWarp(axis_rule="alternate"),
-    "kd square, depth 16": lambda: EqualMassKDWarp(depth=16),
-    "kd square, depth 20": lambda: EqualMassKDWarp(depth=20),
+    "kd mass-square": lambda: EqualMassKDWarp(axis_rule="mass-square"),
+    "kd mass-longest": lambda: EqualMassKDWarp(axis_rule="mass-longest"),
+    "kd square, depth 8": lambda: EqualMassKDWarp(depth=8),
+    "kd square, depth 10": lambda: EqualMassKDWarp(depth=10),
+    **{f"kd blocks {1 << b}², square": (lambda b=b: EqualMassKDWarp(block_levels=b)) for b in (2, 3, 6)},
 }
 REFERENCES = ("hierarchical",)
+DEFAULT = "kd square (default)"
+BASE_SEED = 11  # the streams of the tuning run (not the benchmark's)
 
 
 def tuning_images(res=RES, seed=77):
@@ -82,33 +90,30 @@ def tuning_images(res=RES, seed=77):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--trials", type=int, default=16)
+    ap.add_argument("--trials", type=int, default=32)
+    ap.add_argument("--integrands", type=int, default=12, help="random integrands per family and image")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "results"))
     args = ap.parse_args(argv)
     ns = (256, 1024) if args.quick else (256, 1024, 4096)
     trials = 4 if args.quick else args.trials
-    rng = np.random.default_rng(11)
     images = tuning_images()
-    sets = point_sets(ns, trials, rng, 32 if args.quick else 128, 2 if args.quick else 4)
+    points = PointSets(BASE_SEED, ns, trials, 32 if args.quick else 128, 2 if args.quick else 4)
     names = list(SETTINGS) + list(REFERENCES) + list(PEERS)
-    mse = {}
+    mse, per_mse = {}, {}
     t0 = time.perf_counter()
     for tname, img in images.items():
         dens = ImageDensity(img)
-        fam = Integrands(dens, rng, 3 if args.quick else 6, 8 if args.quick else 32)
+        fam = Integrands(dens, stream(BASE_SEED, "integrands", tname), 3 if args.quick else args.integrands,
+                         8 if args.quick else 32)
+        sets = points.sets(tname)
         for name in names:
-            w = SETTINGS[name]().fit(None, dens) if name in SETTINGS else make(name, dens, rng, args.quick)[0]
-            for kind in KINDS:
-                for n in ns:
-                    err = {f: [] for f in FAMILIES}
-                    for u in sets[(kind, n)]:
-                        y, p = warp(u, w)
-                        inv_p = np.where(p > 0, 1.0 / np.where(p > 0, p, 1.0), 0.0)
-                        for f in FAMILIES:
-                            est = (fam.values(f, y) * inv_p).mean(axis=1)
-                            err[f].extend((est - fam.references[f]) / fam.references[f])
-                    for f in FAMILIES:
-                        mse[(tname, name, kind, f, n)] = float(np.mean(np.square(err[f])))
+            if name in SETTINGS:
+                w = SETTINGS[name]().fit(None, dens)
+            else:
+                w = make(name, dens, stream(BASE_SEED, "build", tname, name), args.quick)[0]
+            for (kind, f, n), per_integrand in relative_mse(w, sets, fam, ns).items():
+                mse[(tname, name, kind, f, n)] = float(per_integrand.mean())
+                per_mse[(tname, name, kind, f, n)] = per_integrand
         print(f"{tname} done ({time.perf_counter() - t0:.0f} s)", flush=True)
 
     def ratios(name, select=lambda kind, fam: True):
@@ -144,14 +149,31 @@ def main(argv=None):
                 rr = ratios(name, lambda k, ff, kind=kind, f=f: k == kind and ff == f)
                 row[f"{kind} {f}"] = float(np.exp(np.mean(np.log(rr))))
         rows.append(row)
-    for r in rows:
+    paired = []
+    for name in names:
+        row = {"warp": name}
+        for kind in KINDS:
+            for f in FAMILIES:
+                logs = np.array([np.mean(np.log(per_mse[(t, name, kind, f, n)] / per_mse[(t, DEFAULT, kind, f, n)]))
+                                 for t in images for n in ns])
+                row[f"{kind} {f}"] = f"{np.exp(logs.mean()):.3f} ± {np.exp(logs.std(ddof=1) / np.sqrt(len(logs))) - 1:.3f}"
+        paired.append(row)
+    for r in rows + paired:
         print(r, flush=True)
     text = ("# Tuning of the equal-mass kd-tree warp (images that are not the benchmark's)\n\n"
             f"`python benchmarks/tune_kd_warp.py{' --quick' if args.quick else ''}` — {len(images)} images at "
-            f"{RES}² ({', '.join(images)}), N = {list(ns)}, {trials} randomisations. Ratio = relative MSE / best of "
+            f"{RES}² ({', '.join(images)}), N = {list(ns)}, {trials} randomisations, "
+            f"{3 if args.quick else args.integrands} integrands per family. Ratio = relative MSE / best of "
             "pbrt's inverse CDF and Mitsuba 3's three warps per cell; the peers' own rows show how hard that "
             "per-cell minimum of noisy estimates is. Per-family columns: geometric mean ratio.\n\n"
-            + md_table(rows, list(rows[0])) + "\n\n## Per image: geometric mean and max ratio\n\n"
+            + md_table(rows, list(rows[0])) + "\n\n## Paired with the default\n\n"
+            "Every setting against the default on the same point sets and integrands: the geometric mean over "
+            "images, N and integrands of MSE(setting) / MSE(default), each integrand's MSE on its own (so one "
+            "integrand with a tiny reference does not decide), ± the standard error of the mean log ratio "
+            "(relative, over the image × N cells). A setting is better where the ratio is below 1 by more than "
+            "about two standard errors. With white noise every exact warp ties (only the pdf matters): those "
+            "columns show the noise level.\n\n"
+            + md_table(paired, list(paired[0])) + "\n\n## Per image: geometric mean and max ratio\n\n"
             + md_table(per_image, list(per_image[0])) + "\n")
     with atomic_path(os.path.join(args.out, "warps_kd_tuning.md")) as tmp:
         with open(tmp, "w") as f:
