@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 from iadb_graphics.metrics import density_fit, energy_test, sinkhorn_divergence, w2
+from iadb_graphics.metrics.reading import read_energy_z, read_nonnegative
 
 
 SAMPLE_DRAWS = 4  # paired (reference, exact sample) draws behind every S and energy figure
@@ -79,17 +80,12 @@ def sinkhorn_cell(r):
     """S ×10⁻⁴ above an exact sample's: "+excess ± s.e." when significant, else "as exact (≤ bound)"."""
     if "sinkhorn_excess" not in r:
         return ""
-    excess, se = 1e4 * r["sinkhorn_excess"], 1e4 * r["sinkhorn_excess_se"]
-    if excess >= 2 * se:
-        return f"+{excess:.2f} ± {se:.2f}"
-    return f"as exact (≤ +{max(excess + 2 * se, 0.0):.2f})"
+    return read_nonnegative(1e4 * r["sinkhorn_excess"], 1e4 * r["sinkhorn_excess_se"], fmt=".2f", signed=True)
 
 
 def energy_cell(r):
     """Energy z of the map's sample: the value when it shows a difference (z >= 2), else "as exact"."""
-    if "energy_z" not in r:
-        return ""
-    return f"z = {r['energy_z']:.1f}" if r["energy_z"] >= 2 else "as exact"
+    return read_energy_z(r["energy_z"]) if "energy_z" in r else ""
 
 
 SAMPLE_COLUMNS_NOTE = (
@@ -125,9 +121,7 @@ def kl_cell(r):
         return ""
     if np.isinf(r["kl"]):
         return f"inf ({100 * r['outside']:.2f} % outside)"
-    if r["kl"] < 2 * r["kl_se"]:
-        return f"as exact (≤ {max(r['kl'] + 2 * r['kl_se'], 0.0):.4f})"
-    return f"{r['kl']:.4f} ± {r['kl_se']:.4f}"
+    return read_nonnegative(r["kl"], r["kl_se"], fmt=".4f")
 
 
 class SplineFlowPeer:

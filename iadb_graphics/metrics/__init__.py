@@ -8,6 +8,7 @@ from .goodness import Chi2Result, chi2_test
 from .integration import (INTEGRAND_FAMILIES, GaussianIntegrand, HeavisideIntegrand, IntegrationError,
                           integration_error, loglog_slope, random_gaussians, random_heavisides)
 from .paths import normalized_path_energy, path_energy, straight_npe
+from .reading import read_energy_z, read_nonnegative
 from .spectral import anisotropy, discrepancy, min_distance, pcf, periodogram, radial_power
 
 __all__ = ["sinkhorn_divergence", "energy_test", "EnergyTest", "kl_divergence", "effective_sample_size",
@@ -16,4 +17,5 @@ __all__ = ["sinkhorn_divergence", "energy_test", "EnergyTest", "kl_divergence", 
            "chi2_test", "Chi2Result", "periodogram", "radial_power", "anisotropy", "pcf", "discrepancy",
            "min_distance", "integration_error", "IntegrationError", "GaussianIntegrand", "HeavisideIntegrand",
            "random_gaussians", "random_heavisides", "INTEGRAND_FAMILIES", "loglog_slope",
-           "normalized_nn_distance", "NNDistance", "local_periodogram", "LocalSpectrum"]
+           "normalized_nn_distance", "NNDistance", "local_periodogram", "LocalSpectrum", "read_nonnegative",
+           "read_energy_z"]
