@@ -35,11 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--iters", type=int, default=1024, help="bluenoise iterations (default 1024)")
     parser.add_argument("--dirs", type=int, default=64, help="bluenoise directions per iteration (default 64)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="learned: IADB steps (default: 6 with the sliced-OT refinement, else the shipped "
+                        help="learned: IADB steps (default: 5 with the sliced-OT refinement, else the shipped "
                              "model's 8)")
     parser.add_argument("--sot-iters", type=int, default=None, metavar="K",
                         help="learned: refine the learned set by K sliced-OT iterations, a step that is not "
-                             "learned (default 32; 0: the learned map alone, the one that can be inverted)")
+                             "learned (default 40; 0: the learned map alone, the one that can be inverted)")
     parser.add_argument("--low-freq", type=float, default=0.0, metavar="K",
                         help="learned: replace the flow's modes of frequency |k| <= K by a rule that is not "
                              "learned (takes them straight to zero; e.g. 4); default 0: the learned map alone")

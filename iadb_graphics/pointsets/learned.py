@@ -45,10 +45,10 @@ _INVERSE_ITERS = 30  # fixed-point iterations per inverted Euler step
 _INVERSE_TOL = 1e-3  # round-trip error (cells) above which the inverse warns
 _BELOW_ONE = np.nextafter(1.0, 0.0)
 #: Default sliced-OT refinement iterations of :meth:`LearnedBlueNoise.sample` and :func:`learned_blue_noise`.
-SOT_ITERS = 32
+SOT_ITERS = 40
 #: Default IADB steps when the set is refined (``sot_iters > 0``): the refinement repairs the
 #: small position errors that fewer steps leave, and a refined set has no inverse anyway.
-REFINED_STEPS = 6
+REFINED_STEPS = 5
 #: Where the point sets live: the unit torus (periodic) or the unit square (with sides).
 DOMAINS = ("torus", "square")
 
