@@ -9,7 +9,8 @@ Writes benchmarks/results/pointsets.{csv,md,png} and pointsets_spectra.png.
 Quality columns: CD = centred L2 discrepancy (scipy), min distance × sqrt(N) (torus),
 anisotropy = mean over rings of 10·log10(Var/mean²) of one periodogram (≈ 0 dB isotropic),
 low-frequency power = mean radial power for |k| < 0.5 sqrt(N) (white noise: 1).
-"learned" is ``learned_blue_noise`` with the shipped model and its default steps.
+"learned" is ``learned_blue_noise`` with its defaults: the shipped model's map followed by its short
+sliced-OT refinement; "learned map alone" rows switch the refinement off (sot_iters=0).
 Timings are medians of repeats (time.perf_counter) in this process; the machine load average is
 recorded because the 2 cores are shared.
 """
@@ -45,7 +46,11 @@ KINDS = ["white", "jittered", "sobol", "halton", "poisson", "bluenoise", "learne
 EXEMPLAR_KIND = {"sot": "bluenoise", "poisson": "poisson"}  # the model's exemplar → its KINDS name
 SHIFTED = "bluenoise shifted (½, ½)"
 LOW_FREQ = 4.0  # the learned sets' named option low_freq (a rule that is not learned), reported as its own row
-LEARNED_LF = f"learned, low_freq={LOW_FREQ:g}"
+PLAIN = "learned map alone"  # sot_iters=0: the learned map without the sliced-OT refinement
+LEARNED_LF = f"learned map alone, low_freq={LOW_FREQ:g}"
+#: the learned variants that are not POINT_SETS entries, reported in their own rows
+VARIANTS = {PLAIN: lambda n, rng: ps.learned_blue_noise(n, rng=rng, sot_iters=0),
+            LEARNED_LF: lambda n, rng: ps.learned_blue_noise(n, rng=rng, low_freq=LOW_FREQ, sot_iters=0)}
 LOWEST_BAND = 4.5  # |k| below this: the global density fluctuations that Gaussian integrands see
 BLUE_ITERS_MC = 256  # sot_blue_noise iterations in the integration study (converged; keeps it short)
 
@@ -90,7 +95,7 @@ SETS = {}  # (kind, n) -> 4 realisations, shared by the sections below
 
 def _realisations(kind, n, count=4):
     if (kind, n) not in SETS:
-        SETS[(kind, n)] = [ps.POINT_SETS[kind](n, rng=2000 + i) for i in range(count)]
+        SETS[(kind, n)] = [{**ps.POINT_SETS, **VARIANTS}[kind](n, rng=2000 + i) for i in range(count)]
     return SETS[(kind, n)]
 
 
@@ -104,22 +109,25 @@ def _set_quality(sets):
 
 
 def bench_learned(ns, repeats, rows):
-    """Learned blue noise against its exemplar sampler (4 sets each), and its steps sweep."""
-    from iadb_graphics.pointsets.learned import LearnedBlueNoise
+    """Learned blue noise (with and without its refinement) against its exemplar sampler (4 sets
+    each), and the steps sweep of the learned map alone."""
+    from iadb_graphics.pointsets.learned import REFINED_STEPS, SOT_ITERS, LearnedBlueNoise
 
     model = LearnedBlueNoise.load()
     exemplar = EXEMPLAR_KIND[model.meta["exemplar"]]
+    recipe = {"learned": f"{REFINED_STEPS} IADB steps + {SOT_ITERS} sliced-OT iterations",
+              PLAIN: f"{model.steps} IADB steps", LEARNED_LF: f"{model.steps} IADB steps"}
     for n in ns:
-        t_lf, _ = _median_time(lambda i: model.sample(n, rng=3000 + i, low_freq=LOW_FREQ), repeats)
-        SETS[(LEARNED_LF, n)] = [model.sample(n, rng=2000 + i, low_freq=LOW_FREQ) for i in range(4)]
-        for kind in ("learned", LEARNED_LF, exemplar):
+        times = {kind: _median_time(lambda i: make(n, rng=3000 + i), repeats)[0] for kind, make in VARIANTS.items()}
+        for kind in ("learned", *VARIANTS, exemplar):
             low, mind, peak, lowest = _set_quality(_realisations(kind, n))
             rows.append(dict(table="learned_vs_exemplar", kind=kind, n=n, low_power=low, mind_sqrtn=mind, peak=peak,
-                             lowest_power=lowest, steps=model.steps if kind != exemplar else None,
-                             domain=model.domain, time_s=t_lf if kind == LEARNED_LF else None))
+                             lowest_power=lowest, recipe=recipe.get(kind), domain=model.domain,
+                             time_s=times.get(kind)))
         for steps in (1, 2, 4, 6, 8, 16, 32):
-            t, _ = _median_time(lambda i: model.sample(n, rng=3000 + i, steps=steps), repeats)
-            low, mind, peak, _ = _set_quality([model.sample(n, rng=2000 + i, steps=steps) for i in range(4)])
+            t, _ = _median_time(lambda i: model.sample(n, rng=3000 + i, steps=steps, sot_iters=0), repeats)
+            low, mind, peak, _ = _set_quality([model.sample(n, rng=2000 + i, steps=steps, sot_iters=0)
+                                               for i in range(4)])
             rows.append(dict(table="learned_steps", kind="learned", n=n, steps=steps, time_s=t, low_power=low,
                              mind_sqrtn=mind, peak=peak))
             print(f"  learned N={n:5d} steps {steps:2d} {t:.3f} s  low-f {low:.4f}  mind*sqrtN {mind:.3f}  "
@@ -234,7 +242,7 @@ def bench_integration(ns, n_trials, rows):
     # the same sets shifted by (1/2, 1/2) on the torus: an identical periodogram, but the square's
     # edges now cut through the set (what a torus-trained learned model, blind to the edges, gives)
     makers[SHIFTED] = lambda n, rng: (ps.sot_blue_noise(n, n_iters=BLUE_ITERS_MC, rng=rng) + 0.5) % 1.0
-    makers[LEARNED_LF] = lambda n, rng: ps.learned_blue_noise(n, rng=rng, low_freq=LOW_FREQ)
+    makers.update(VARIANTS)
     res = integration_error(makers, fams, ns=ns, n_trials=n_trials, rng=13)
     for (kind, fam), mse in res.mse.items():
         for n, m in zip(res.ns, mse):
@@ -248,29 +256,33 @@ def _learned_md(rows, integ):
     vs = {(r["kind"], r["n"]): r for r in rows if r["table"] == "learned_vs_exemplar"}
     if not vs:
         return []
-    exemplar = next(k for k, _ in vs if k not in ("learned", LEARNED_LF))
-    steps = next(r["steps"] for r in vs.values() if r["kind"] == "learned")
+    exemplar = next(k for k, _ in vs if k not in ("learned", *VARIANTS))
     domain = next(r["domain"] for r in vs.values() if r["kind"] == "learned")
     md = ["", f"## Learned blue noise ({domain} model) vs its training exemplar ({exemplar}, the square sampler), "
-          f"{steps} IADB steps (4 sets each)", "",
-          "| set | N | time (s) | speed-up vs sot_blue_noise | low-freq power set / exemplar | "
+          "4 sets each", "",
+          "| set | recipe | N | time (s) | speed-up vs sot_blue_noise | low-freq power set / exemplar | "
           f"lowest band (0 < abs(k) < {LOWEST_BAND:g}) set / exemplar | min dist × √N set / exemplar | "
           "radial-power peak set / exemplar | Gaussian slope set / exemplar |",
-          "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for (kind, n), r in sorted(vs.items(), key=lambda kv: (kv[0][0] != "learned", kv[0][1])):
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    order = ["learned", *VARIANTS]
+    for (kind, n), r in sorted(vs.items(), key=lambda kv: (order.index(kv[0][0]) if kv[0][0] in order else 9,
+                                                           kv[0][1])):
         if kind == exemplar:
             continue
         e = vs[(exemplar, n)]
         t = r["time_s"] if r.get("time_s") is not None else gen.get((kind, n), {}).get("time_s", float("nan"))
         speed = gen.get(("bluenoise", n), {}).get("time_s", float("nan")) / t
-        md.append(f"| {kind} | {n} | {t:.3f} | {speed:.0f}× | {r['low_power']:.4f} / {e['low_power']:.4f} = "
+        md.append(f"| {kind} | {r['recipe']} | {n} | {t:.3f} | {speed:.0f}× | {r['low_power']:.4f} / {e['low_power']:.4f} = "
                   f"{r['low_power'] / e['low_power']:.2f} | {r['lowest_power']:.5f} / {e['lowest_power']:.5f} = "
                   f"{r['lowest_power'] / e['lowest_power']:.1f} | {r['mind_sqrtn']:.3f} / {e['mind_sqrtn']:.3f} = "
                   f"{r['mind_sqrtn'] / e['mind_sqrtn']:.2f} | {r['peak']:.2f} / {e['peak']:.2f} | "
                   f"{integ.slopes[(kind, 'gaussian')]:.2f} / {integ.slopes[(exemplar, 'gaussian')]:.2f} |")
     ks = ("learned", exemplar)
-    md.append(f"\n`{LEARNED_LF}` is the named option that replaces the flow's modes |k| ≤ {LOW_FREQ:g} by a rule "
-              "that is not learned; the plain `learned` rows are the learned map alone. "
+    md.append("\n`learned` is the default output: the learned map followed by a short sliced-OT refinement "
+              "(a step that is not learned; such sets have no exact inverse). "
+              f"`{PLAIN}` is the learned map without it (sot_iters=0, the invertible map); "
+              f"`{LEARNED_LF}` adds the named option that replaces the flow's modes |k| ≤ {LOW_FREQ:g} by a rule "
+              "that is not learned. "
               f"Gaussian integration slope of {SHIFTED} (a torus set cut by the square's sides): "
               f"{integ.slopes[(SHIFTED, 'gaussian')]:.2f}; "
               f"Heaviside: learned {integ.slopes[(ks[0], 'heaviside')]:.2f}, {exemplar} "
@@ -281,7 +293,7 @@ def _learned_md(rows, integ):
                "including building the cost matrix): " + "; ".join(
                    f"{r['kind']} {r['time_s']:.2f} s (total cost {r['cost']:.6f})" for r in assign) + "."]
     sweep = [r for r in rows if r["table"] == "learned_steps"]
-    md += ["", "### Learned blue noise: number of IADB steps", "",
+    md += ["", "### Learned map alone (no refinement): number of IADB steps", "",
            "| N | steps | time (s) | low-freq power | min dist × √N | radial-power peak |",
            "|---:|---:|---:|---:|---:|---:|"]
     for r in sweep:
@@ -324,7 +336,7 @@ def write_outputs(rows, spectra, integ, meta, figdata):
            f"bluenoise with {BLUE_ITERS_MC} iterations)", "",
            "| kind | Gaussian slope | Heaviside slope | MSE Gaussian @ max N | MSE Heaviside @ max N |",
            "|---|---:|---:|---:|---:|"]
-    for kind in KINDS + [LEARNED_LF, SHIFTED]:
+    for kind in KINDS + [*VARIANTS, SHIFTED]:
         md.append(f"| {kind} | {integ.slopes[(kind, 'gaussian')]:.2f} | {integ.slopes[(kind, 'heaviside')]:.2f} | "
                   f"{integ.mse[(kind, 'gaussian')][-1]:.2e} | {integ.mse[(kind, 'heaviside')][-1]:.2e} |")
     adapted = [r for r in rows if r["table"] == "adapted"]
@@ -362,7 +374,7 @@ def write_outputs(rows, spectra, integ, meta, figdata):
     axes[1].set_title(f"pair correlation function, N = {spectra_n[0]}")
     axes[1].legend(fontsize=8)
     for ax, fam in zip(axes[2:], ("gaussian", "heaviside")):
-        for kind in KINDS + [LEARNED_LF, SHIFTED]:
+        for kind in KINDS + [*VARIANTS, SHIFTED]:
             ax.loglog(integ.ns, integ.mse[(kind, fam)], "o-", ms=3,
                       label=f"{kind} ({integ.slopes[(kind, fam)]:.2f})")
         ax.set_xlabel("N")
@@ -381,7 +393,7 @@ def _spectra_figure(figdata):
     import matplotlib.pyplot as plt
 
     n = spectra_n[0]
-    kinds = [k for k in ("learned", LEARNED_LF, "bluenoise", "poisson", "jittered") if (k, n) in SETS]
+    kinds = [k for k in ("learned", PLAIN, "bluenoise", "poisson", "jittered") if (k, n) in SETS]
     fig, axes = plt.subplots(2, len(kinds) + 1, figsize=(4 * (len(kinds) + 1), 8.2))
     res = int(min(128, 2 * np.sqrt(n)))
     for ax, kind in zip(axes[0], kinds):

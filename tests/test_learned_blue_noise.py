@@ -7,8 +7,9 @@ import pytest
 from iadb_graphics import pointsets as ps
 from iadb_graphics.io import ModelFileError, save_model
 from iadb_graphics.metrics.spectral import min_distance, periodogram, radial_power
-from iadb_graphics.pointsets.learned import (LearnedBlueNoise, drop_spread, grid_offsets, grid_points,
-                                             learned_blue_noise, learned_blue_noise_inverse, low_mode_projector)
+from iadb_graphics.pointsets.learned import (REFINED_STEPS, SOT_ITERS, LearnedBlueNoise, drop_spread, grid_offsets,
+                                             grid_points, learned_blue_noise, learned_blue_noise_inverse,
+                                             low_mode_projector)
 
 
 def _torus_cost(x, y):
@@ -174,15 +175,15 @@ def test_square_model_reproduces_the_exemplars_layer_along_the_sides(model):
     # sliced-OT sets on the square pack a denser layer of points along the sides (1.2-1.4x the
     # mean density within half a cell); a torus set (or a jittered one) has none
     sot = _side_layer_density([ps.sot_blue_noise(m * m, n_iters=256, rng=k) for k in range(2)], m)
-    learned = _side_layer_density([learned_blue_noise(m * m, rng=k) for k in range(8)], m)
-    torus = _side_layer_density([(learned_blue_noise(m * m, rng=k) + 0.5) % 1.0 for k in range(8)], m)
+    learned = _side_layer_density([learned_blue_noise(m * m, rng=k, sot_iters=0) for k in range(8)], m)
+    torus = _side_layer_density([(learned_blue_noise(m * m, rng=k, sot_iters=0) + 0.5) % 1.0 for k in range(8)], m)
     assert sot > 1.15 and abs(torus - 1) < 0.1
     assert learned > 1.1
 
 
 def test_one_model_serves_other_grid_sizes():
     m = 64
-    x = learned_blue_noise(m * m, rng=0)
+    x = learned_blue_noise(m * m, rng=0, sot_iters=0)
     assert _low_power([x], m) < 0.3 * _low_power([ps.jittered(m * m, rng=0)], m)
 
 
@@ -191,7 +192,7 @@ def test_inverse_recovers_the_noise(model):
     # the shipped default is the fewest steps whose every step is invertible, so the noise comes back
     noise = model.noise(m, rng=7)
     x = model.transform(noise)
-    np.testing.assert_array_equal(x, learned_blue_noise(m * m, rng=7, model=model))
+    np.testing.assert_array_equal(x, learned_blue_noise(m * m, rng=7, sot_iters=0, model=model))
     np.testing.assert_allclose(learned_blue_noise_inverse(x, ordered=True, model=model), noise, atol=1e-4)
     # from the points alone (shuffled): the OT assignment differs from the generating cells in a few
     # cells only, so the noise comes back approximately (an unrelated noise is ~1/3 cell away)
@@ -202,7 +203,7 @@ def test_inverse_recovers_the_noise(model):
 
 
 def test_inverse_warns_when_a_step_is_not_invertible(model):
-    x = learned_blue_noise(256, rng=1, steps=1, model=model)  # one step: the denoiser, nearly a grid
+    x = learned_blue_noise(256, rng=1, steps=1, sot_iters=0, model=model)  # one step: the denoiser, nearly a grid
     with pytest.warns(UserWarning, match="did not converge"):
         learned_blue_noise_inverse(x, steps=1, ordered=True, model=model)
 
@@ -252,9 +253,31 @@ def test_low_freq_option_removes_the_lowest_modes_of_the_offsets(model):
     plain, settled = model.transform(noise), model.transform(noise, low_freq=k)
     assert low_modes(settled) < 0.02 * low_modes(plain)
     assert np.abs(settled - plain).max() * m < 0.5  # the rest of the set is the learned one
-    np.testing.assert_array_equal(learned_blue_noise(m * m, rng=5, low_freq=k, model=model), settled)
+    np.testing.assert_array_equal(learned_blue_noise(m * m, rng=5, low_freq=k, sot_iters=0, model=model), settled)
     with pytest.raises(ValueError, match="low_freq"):
         learned_blue_noise(16, low_freq=-1.0)
+
+
+def test_sot_refinement_lowers_the_low_frequency_power_of_the_learned_sets(model):
+    if model.domain != "square":
+        pytest.skip("the refinement targets the square")
+    m = 32
+    plain = [learned_blue_noise(m * m, rng=k, sot_iters=0, model=model) for k in range(4)]
+    refined = [learned_blue_noise(m * m, rng=k, model=model) for k in range(4)]  # the default refines
+    assert _low_power(refined, m) < 0.8 * _low_power(plain, m)
+    assert np.mean([min_distance(x) for x in refined]) >= 0.9 * np.mean([min_distance(x) for x in plain])
+    # the refinement starts from the learned set and moves it a little: each refined point stays near
+    # its learned one (same row), far closer than the point spacing
+    start = learned_blue_noise(m * m, rng=0, steps=REFINED_STEPS, sot_iters=0, model=model)
+    assert np.abs(refined[0] - start).max() < 1.0 / m and not np.array_equal(refined[0], start)
+    # explicit settings equal the defaults they name, and the result is deterministic per rng
+    np.testing.assert_array_equal(refined[1], model.sample(m * m, rng=1, steps=REFINED_STEPS, sot_iters=SOT_ITERS))
+    with pytest.raises(ValueError, match="sot_iters must be >= 0"):
+        learned_blue_noise(16, sot_iters=-1)
+    torus = LearnedBlueNoise(channels=2, dilations=(1,), domain="torus")
+    with pytest.raises(ValueError, match="sot_iters=4 refines towards the unit square"):
+        torus.sample(16, sot_iters=4)
+    assert torus.sample(16, rng=0, sot_iters=0).shape == (16, 2)
 
 
 def test_save_load_round_trip(tmp_path, model):
@@ -303,12 +326,17 @@ def test_cli_points_kind_learned(tmp_path, capsys):
     out = tmp_path / "p.npy"
     assert main(["points", "--kind", "learned", "--n", "100", "--seed", "4", "--steps", "8", "-o", str(out)]) == 0
     np.testing.assert_array_equal(np.load(out), learned_blue_noise(100, rng=4, steps=8))
+    plain = tmp_path / "plain.npy"
+    assert main(["points", "--kind", "learned", "--n", "100", "--seed", "4", "--sot-iters", "0", "-o", str(plain)]) == 0
+    np.testing.assert_array_equal(np.load(plain), learned_blue_noise(100, rng=4, sot_iters=0))
     capsys.readouterr()
     bad = tmp_path / "bad.npy"
     for options, message in ((["--kind", "learned", "--d", "3"], "--kind learned supports --d 2 only"),
                              (["--kind", "learned", "--steps", "0"], "--steps must be >= 1"),
                              (["--kind", "white", "--steps", "4"], "--steps works with --kind learned only"),
                              (["--kind", "white", "--low-freq", "4"], "--low-freq works with --kind learned only"),
+                             (["--kind", "white", "--sot-iters", "4"], "--sot-iters works with --kind learned only"),
+                             (["--kind", "learned", "--sot-iters", "-1"], "--sot-iters must be >= 0"),
                              (["--kind", "learned", "--low-freq", "-1"], "--low-freq must be a finite number")):
         assert main(["points", *options, "--n", "16", "-o", str(bad)]) == 2
         err = capsys.readouterr().err

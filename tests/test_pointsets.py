@@ -178,6 +178,23 @@ def test_blue_noise_has_low_power_at_low_frequencies():
     assert min(min_distance(b) for b in blue) * np.sqrt(n) > 0.35
 
 
+def test_sot_blue_noise_init_replaces_the_starting_draw():
+    n = 300
+    g = np.random.default_rng(5)
+    start = g.random((n, 2))  # the draw sot_blue_noise makes first from rng=5
+    np.testing.assert_array_equal(ps.sot_blue_noise(n, n_iters=20, init=start, rng=g),
+                                  ps.sot_blue_noise(n, n_iters=20, rng=5))
+    # zero iterations return the starting points; init is not modified
+    kept = start.copy()
+    np.testing.assert_array_equal(ps.sot_blue_noise(n, n_iters=0, init=start, rng=0), start)
+    ps.sot_blue_noise(n, n_iters=5, init=start, rng=0)
+    np.testing.assert_array_equal(start, kept)
+    with pytest.raises(ValueError, match="init must hold n=300 points, got 10"):
+        ps.sot_blue_noise(n, init=start[:10])
+    with pytest.raises(ValueError, match="init"):
+        ps.sot_blue_noise(n, init=np.zeros((n, 3)))
+
+
 def test_sot_blue_noise_adapts_to_image_density():
     img = np.ones((16, 16))
     img[:, 8:] = 0.25  # left half holds 80 % of the mass

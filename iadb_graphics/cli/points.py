@@ -35,7 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--iters", type=int, default=1024, help="bluenoise iterations (default 1024)")
     parser.add_argument("--dirs", type=int, default=64, help="bluenoise directions per iteration (default 64)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="learned: IADB steps (default: the shipped model's, 8)")
+                        help="learned: IADB steps (default: 5 with the sliced-OT refinement, else the shipped "
+                             "model's 8)")
+    parser.add_argument("--sot-iters", type=int, default=None, metavar="K",
+                        help="learned: refine the learned set by K sliced-OT iterations, a step that is not "
+                             "learned (default 40; 0: the learned map alone, the one that can be inverted)")
     parser.add_argument("--low-freq", type=float, default=0.0, metavar="K",
                         help="learned: replace the flow's modes of frequency |k| <= K by a rule that is not "
                              "learned (takes them straight to zero; e.g. 4); default 0: the learned map alone")
@@ -92,6 +96,10 @@ def check_arguments(args) -> None:
         if args.kind != "learned":
             raise UsageError(f"--steps works with --kind learned only, got --kind {args.kind}")
         at_least("--steps", args.steps, 1)
+    if args.sot_iters is not None:
+        if args.kind != "learned":
+            raise UsageError(f"--sot-iters works with --kind learned only, got --kind {args.kind}")
+        at_least("--sot-iters", args.sot_iters, 0)
     if args.low_freq != 0.0:
         if args.kind != "learned":
             raise UsageError(f"--low-freq works with --kind learned only, got --kind {args.kind}")
@@ -138,7 +146,8 @@ def run(args) -> int:
     elif args.kind == "poisson":
         pts = pointsets.poisson_disk(args.n, rng=args.seed)
     elif args.kind == "learned":
-        pts = pointsets.learned_blue_noise(args.n, rng=args.seed, steps=args.steps, low_freq=args.low_freq)
+        refine = {} if args.sot_iters is None else {"sot_iters": args.sot_iters}
+        pts = pointsets.learned_blue_noise(args.n, rng=args.seed, steps=args.steps, low_freq=args.low_freq, **refine)
     else:
         pts = pointsets.POINT_SETS[args.kind](args.n, d=args.d, rng=args.seed)
     with outputs.writing():

@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 
-from .._validation import as_generator, check_float, check_int, describe
+from .._validation import as_generator, as_points, check_float, check_int, describe
 
 __all__ = ["white", "jittered", "sobol", "halton", "poisson_disk", "sot_blue_noise", "learned_blue_noise",
            "learned_blue_noise_inverse", "LearnedBlueNoise", "grid_offsets", "grid_points", "POINT_SETS"]
@@ -288,10 +288,10 @@ def _sot_chunked(run, x, n_iters, progress):
 
 
 def sot_blue_noise(n, *, d=2, n_iters=1024, n_dirs=64, density=None, step=1.0, n_table=None,
-                   rng=None, progress=None) -> np.ndarray:
+                   init=None, rng=None, progress=None) -> np.ndarray:
     """Blue-noise points by sliced optimal transport sampling (Paulin et al. 2020).
 
-    Start from white noise (or an i.i.d. sample of ``density``); at each of ``n_iters``
+    Start from white noise (or an i.i.d. sample of ``density``, or the points ``init``); at each of ``n_iters``
     iterations draw ``n_dirs`` random unit directions, and along each one sort the projected
     points and pair the point of rank r with the target quantile at level (r + 1/2)/n; move every
     point by ``step`` × the displacement averaged over the directions
@@ -315,6 +315,9 @@ def sot_blue_noise(n, *, d=2, n_iters=1024, n_dirs=64, density=None, step=1.0, n
     density : Density or None
     step : float in (0, 2]
     n_table : int or None
+    init : (n, d) array or None
+        The starting points (default: drawn from ``rng`` as above). A few iterations from an
+        already well spread set refine it; the iterations' directions are still drawn from ``rng``.
     rng : None | int | Generator
     progress : None | bool
         A progress bar over the iterations (None: only on a terminal). While it shows, the kernel
@@ -341,10 +344,14 @@ def sot_blue_noise(n, *, d=2, n_iters=1024, n_dirs=64, density=None, step=1.0, n
         if density.d != 2:
             raise ValueError(f"density-adapted sot_blue_noise supports 2D densities, got d={density.d}")
         d = 2
+    if init is not None:
+        init = as_points(init, "init", d=d, copy=True)
+        if len(init) != n:
+            raise ValueError(f"init must hold n={n} points, got {len(init)}")
     if n == 0:
         return np.empty((0, d))
     if density is None and d == 2:
-        x0 = rng.random((n, 2))
+        x0 = rng.random((n, 2)) if init is None else init
         ang = rng.random((n_iters, n_dirs)) * (2 * np.pi)
         dirs = np.stack([np.cos(ang), np.sin(ang)], axis=-1)
         return _clip_unit(_sot_chunked(lambda x, s: sot_uniform2d(x, dirs[s], step, numba.get_num_threads()),
@@ -367,10 +374,10 @@ def sot_blue_noise(n, *, d=2, n_iters=1024, n_dirs=64, density=None, step=1.0, n
         table_dirs /= np.linalg.norm(table_dirs, axis=1, keepdims=True)
     if density is None:
         centres, masses, cell, box = np.full((1, d), 0.5), np.ones(1), np.ones(d), None
-        x0 = rng.random((n, d))
+        x0 = rng.random((n, d)) if init is None else init
     else:
         centres, masses, cell, box = _density_grid(density)
-        x0 = density.sample(n, rng=rng)
+        x0 = density.sample(n, rng=rng) if init is None else init
     table_q = grid_quantile_table(centres, masses, cell, table_dirs, n)
     # distinct table rows within each iteration (the kernel caches one point order per row)
     idx = np.argsort(rng.random((n_iters, n_table)), axis=1)[:, :n_dirs].astype(np.int64)

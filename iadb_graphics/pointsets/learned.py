@@ -12,7 +12,9 @@ square, circular padding on the torus) is trained by the IADB loss ``‖D(x_α, 
 to deblend i.i.d. uniform offsets ``x0 ~ U[−1/2, 1/2)²`` per cell (a jittered point set) from
 the offsets ``x1`` of exemplar blue-noise sets. Generation integrates ``dx/dα = D(x, α)`` from
 α = 0 to 1 in a few Euler steps; the same noise always gives the same set, and the discrete map is inverted step by
-step (:meth:`LearnedBlueNoise.inverse`).
+step (:meth:`LearnedBlueNoise.inverse`). By default :func:`learned_blue_noise` then refines the set
+by a few iterations of sliced optimal transport sampling, a step that is not learned (and has
+no inverse); ``sot_iters=0`` gives the learned map alone.
 
 References
 ----------
@@ -33,7 +35,8 @@ import numpy as np
 from .._validation import as_generator, as_points, check_choice, check_float, check_int, describe
 
 __all__ = ["grid_offsets", "grid_points", "drop_spread", "low_mode_projector", "LearnedBlueNoise",
-           "learned_blue_noise", "learned_blue_noise_inverse", "DEFAULT_MODEL", "DOMAINS"]
+           "learned_blue_noise", "learned_blue_noise_inverse", "DEFAULT_MODEL", "DOMAINS", "SOT_ITERS",
+           "REFINED_STEPS"]
 
 #: The model shipped with the package (trained by ``examples/train_learned_blue_noise.py``).
 DEFAULT_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "learned_blue_noise.npz")
@@ -41,6 +44,11 @@ _KIND = "LearnedBlueNoise"
 _INVERSE_ITERS = 30  # fixed-point iterations per inverted Euler step
 _INVERSE_TOL = 1e-3  # round-trip error (cells) above which the inverse warns
 _BELOW_ONE = np.nextafter(1.0, 0.0)
+#: Default sliced-OT refinement iterations of :meth:`LearnedBlueNoise.sample` and :func:`learned_blue_noise`.
+SOT_ITERS = 40
+#: Default IADB steps when the set is refined (``sot_iters > 0``): the refinement repairs the
+#: small position errors that fewer steps leave, and a refined set has no inverse anyway.
+REFINED_STEPS = 5
 #: Where the point sets live: the unit torus (periodic) or the unit square (with sides).
 DOMAINS = ("torus", "square")
 
@@ -434,7 +442,9 @@ class LearnedBlueNoise:
         :meth:`transform` with the same ``steps`` this recovers its noise up to float32 rounding;
         the OT assignment of a generated set can differ from its generating cells in a few cells
         (the map is only trained to produce assigned sets), so pass ``ordered=True`` for an exact
-        recovery. For another blue-noise set the result looks like the i.i.d. uniform source.
+        recovery. For another blue-noise set the result looks like the i.i.d. uniform source. A set
+        refined by sliced OT (:meth:`sample` with ``sot_iters > 0``) is such another set: its
+        generating noise is not recovered.
         """
         if ordered:
             x = as_points(points, "points")
@@ -449,22 +459,50 @@ class LearnedBlueNoise:
             offsets = grid_offsets(points, domain=self.domain)
         return self._run(offsets, steps, False)
 
-    def sample(self, n, *, rng=None, steps=None, low_freq=0.0) -> np.ndarray:
+    def sample(self, n, *, rng=None, steps=None, low_freq=0.0, sot_iters=SOT_ITERS) -> np.ndarray:
         """Exactly ``n`` blue-noise points: an ``m × m`` set, ``m = ceil(√n)``, less ``m² − n`` spread points.
 
-        ``low_freq``: see :meth:`transform` (0, the default: the learned map alone).
+        The learned map (:meth:`transform`) makes the ``m × m`` set from fresh noise; then, by
+        default, ``sot_iters`` iterations of sliced optimal transport sampling towards the uniform
+        square refine it (:func:`~iadb_graphics.pointsets.sot_blue_noise` started from the set,
+        64 directions per iteration drawn from ``rng``): a short step that is not learned, which
+        removes the small position errors the map leaves (excess power at low frequencies).
+        A refined set has no exact inverse; ``sot_iters=0`` gives the learned map alone, which
+        :meth:`inverse` inverts.
+
+        Parameters
+        ----------
+        n : int >= 0
+        rng : None | int | Generator
+        steps : int >= 1 or None
+            IADB steps. None: :data:`REFINED_STEPS` when ``sot_iters > 0``, else the model's
+            default (the fewest steps whose every step is invertible, for the shipped model).
+        low_freq : float >= 0, see :meth:`transform` (0, the default: the learned flow alone).
+        sot_iters : int >= 0
+            Sliced-OT refinement iterations (default :data:`SOT_ITERS`; 0: none). The refinement
+            targets the unit square, so it needs a square-domain model.
 
         Returns
         -------
         (n, 2) float64 in [0, 1)²
         """
+        from . import sot_blue_noise
+
         n = check_int(n, "n", minimum=0)
+        sot_iters = check_int(sot_iters, "sot_iters", minimum=0)
+        if sot_iters and self.domain != "square":
+            raise ValueError(f"sot_iters={sot_iters} refines towards the unit square; this model's domain is "
+                             f"{self.domain!r} (use sot_iters=0)")
+        if steps is None and sot_iters:
+            steps = REFINED_STEPS
         rng = as_generator(rng)
         if n == 0:
             return np.empty((0, 2))
         m = math.isqrt(n - 1) + 1
         x = self.transform(self.noise(m, rng=rng), steps=steps, low_freq=low_freq)
-        return x if m * m == n else drop_spread(x, n, rng=rng)
+        if m * m != n:
+            x = drop_spread(x, n, rng=rng)
+        return sot_blue_noise(n, n_iters=sot_iters, init=x, rng=rng, progress=False) if sot_iters else x
 
     def __repr__(self):
         return (f"LearnedBlueNoise(channels={self.channels}, dilations={self.dilations}, steps={self.steps}, "
@@ -484,20 +522,27 @@ def _default_model(model):
     return _DEFAULT[0]
 
 
-def learned_blue_noise(n, *, d=2, rng=None, steps=None, low_freq=0.0, model=None) -> np.ndarray:
-    """Blue-noise points from the shipped learned IADB map (jittered noise → blue noise).
+def learned_blue_noise(n, *, d=2, rng=None, steps=None, low_freq=0.0, sot_iters=SOT_ITERS,
+                       model=None) -> np.ndarray:
+    """Blue-noise points from the shipped learned IADB map (jittered noise → blue noise), refined.
 
     ``m = ceil(√n)``: an ``m × m`` set (on the model's domain; the shipped model's is the square)
     is made by ``steps`` Euler steps of a fully convolutional net over its offset image, and when
     ``n`` is not a square the ``m² − n`` points nearest to an evenly spread low-discrepancy sequence are removed, so the
-    count is exact. The same ``rng`` always gives the same set.
+    count is exact. By default the set is then refined by ``sot_iters`` iterations of sliced
+    optimal transport sampling (the algorithm of :func:`~iadb_graphics.pointsets.sot_blue_noise`,
+    started from the set): the default output is the learned map plus that short step, which is
+    not learned and has no exact inverse. ``sot_iters=0`` gives the learned map alone, the map that
+    :func:`learned_blue_noise_inverse` inverts. The same ``rng`` always gives the same set.
 
     Parameters
     ----------
     n : int >= 0
     d : int, only 2 is supported
     rng : None | int | Generator
-    steps : int >= 1 or None (the model's default)
+    steps : int >= 1 or None
+        None: :data:`REFINED_STEPS` when refining, else the model's default.
+    sot_iters : int >= 0, sliced-OT refinement iterations (default :data:`SOT_ITERS`; 0: none)
     low_freq : float >= 0
         0 (default): the learned map alone. Otherwise a rule that is not learned replaces the
         velocity's modes of frequency ``|k| <= low_freq`` (in cycles per unit length) by the flow
@@ -520,13 +565,16 @@ def learned_blue_noise(n, *, d=2, rng=None, steps=None, low_freq=0.0, model=None
     d = check_int(d, "d", minimum=1)
     if d != 2:
         raise ValueError(f"learned_blue_noise supports d=2 only, got d={d}")
-    return _default_model(model).sample(n, rng=rng, steps=steps, low_freq=low_freq)
+    return _default_model(model).sample(n, rng=rng, steps=steps, low_freq=low_freq, sot_iters=sot_iters)
 
 
 def learned_blue_noise_inverse(points, *, steps=None, ordered=False, model=None) -> np.ndarray:
     """The noise offsets ``(m, m, 2)`` that the learned map sends to ``points`` (``m²`` points).
 
-    ``learned_blue_noise(m * m, rng=r)`` equals ``model.transform(LearnedBlueNoise.noise(m, rng=r))``,
-    and this function returns that noise back from the set. See :meth:`LearnedBlueNoise.inverse`.
+    ``learned_blue_noise(m * m, rng=r, sot_iters=0)`` equals
+    ``model.transform(LearnedBlueNoise.noise(m, rng=r))``, and this function returns that noise back
+    from the set. It inverts the learned map only: for a set refined by sliced OT (the default of
+    :func:`learned_blue_noise`) it returns the noise whose unrefined image is that set, not the
+    noise the set was made from. See :meth:`LearnedBlueNoise.inverse`.
     """
     return _default_model(model).inverse(points, steps=steps, ordered=ordered)
