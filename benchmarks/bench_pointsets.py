@@ -39,6 +39,7 @@ from iadb_graphics.io import atomic_path  # noqa: E402
 from iadb_graphics.metrics.integration import integration_error, random_gaussians, random_heavisides  # noqa: E402
 from iadb_graphics.metrics.spectral import (anisotropy, discrepancy, min_distance, periodogram,  # noqa: E402
                                             radial_power)
+from iadb_graphics.pointsets.learned import SOT_ITERS  # noqa: E402
 from tests.naive import sot as nsot  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
@@ -49,8 +50,10 @@ LOW_FREQ = 4.0  # the learned sets' named option low_freq (a rule that is not le
 PLAIN = "learned map alone"  # sot_iters=0: the learned map without the sliced-OT refinement
 LEARNED_LF = f"learned map alone, low_freq={LOW_FREQ:g}"
 #: the learned variants that are not POINT_SETS entries, reported in their own rows
+REFINEMENT_ALONE = "refinement alone (control)"  # the default's sliced-OT iterations from white noise, no learned map
 VARIANTS = {PLAIN: lambda n, rng: ps.learned_blue_noise(n, rng=rng, sot_iters=0),
-            LEARNED_LF: lambda n, rng: ps.learned_blue_noise(n, rng=rng, low_freq=LOW_FREQ, sot_iters=0)}
+            LEARNED_LF: lambda n, rng: ps.learned_blue_noise(n, rng=rng, low_freq=LOW_FREQ, sot_iters=0),
+            REFINEMENT_ALONE: lambda n, rng: ps.sot_blue_noise(n, n_iters=SOT_ITERS, rng=rng)}
 LOWEST_BAND = 4.5  # |k| below this: the global density fluctuations that Gaussian integrands see
 BLUE_ITERS_MC = 256  # sot_blue_noise iterations in the integration study (converged; keeps it short)
 
@@ -111,12 +114,13 @@ def _set_quality(sets):
 def bench_learned(ns, repeats, rows):
     """Learned blue noise (with and without its refinement) against its exemplar sampler (4 sets
     each), and the steps sweep of the learned map alone."""
-    from iadb_graphics.pointsets.learned import REFINED_STEPS, SOT_ITERS, LearnedBlueNoise
+    from iadb_graphics.pointsets.learned import REFINED_STEPS, LearnedBlueNoise
 
     model = LearnedBlueNoise.load()
     exemplar = EXEMPLAR_KIND[model.meta["exemplar"]]
     recipe = {"learned": f"{REFINED_STEPS} IADB steps + {SOT_ITERS} sliced-OT iterations",
-              PLAIN: f"{model.steps} IADB steps", LEARNED_LF: f"{model.steps} IADB steps"}
+              PLAIN: f"{model.steps} IADB steps", LEARNED_LF: f"{model.steps} IADB steps",
+              REFINEMENT_ALONE: f"{SOT_ITERS} sliced-OT iterations from white noise"}
     for n in ns:
         times = {kind: _median_time(lambda i: make(n, rng=3000 + i), repeats)[0] for kind, make in VARIANTS.items()}
         for kind in ("learned", *VARIANTS, exemplar):
@@ -283,6 +287,8 @@ def _learned_md(rows, integ):
               f"`{PLAIN}` is the learned map without it (sot_iters=0, the invertible map); "
               f"`{LEARNED_LF}` adds the named option that replaces the flow's modes |k| ≤ {LOW_FREQ:g} by a rule "
               "that is not learned. "
+              f"`{REFINEMENT_ALONE}` runs the refinement's sliced-OT iterations from white noise, without the "
+              "learned map: what the refinement does on its own. "
               f"Gaussian integration slope of {SHIFTED} (a torus set cut by the square's sides): "
               f"{integ.slopes[(SHIFTED, 'gaussian')]:.2f}; "
               f"Heaviside: learned {integ.slopes[(ks[0], 'heaviside')]:.2f}, {exemplar} "
