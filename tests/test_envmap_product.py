@@ -128,9 +128,10 @@ def _z_phi(d):
     return np.stack([d[:, 1], np.arctan2(d[:, 0], -d[:, 2]) % (2 * np.pi)], axis=1)
 
 
+@pytest.mark.parametrize("interpolation", ["constant", "bilinear"])
 @pytest.mark.parametrize("normal", [NORMALS[0], NORMALS[1]])
-def test_samples_follow_the_pdf_chi2_on_the_sphere(normal):
-    env = _sampler()
+def test_samples_follow_the_pdf_chi2_on_the_sphere(normal, interpolation):
+    env = _sampler(interpolation=interpolation)  # default compensation
     u = np.random.default_rng(1).random((20000, 2))
     d, p = env.sample(u, normal)
     np.testing.assert_allclose(np.linalg.norm(d, axis=1), 1.0, atol=1e-12)
@@ -145,7 +146,7 @@ def test_samples_follow_the_pdf_chi2_on_the_sphere(normal):
     bounds = [[-1, 1], [0, 2 * np.pi]]
     assert chi2_test(_z_phi(d), q, bounds=bounds, bins=10).p_value > 1e-3
     # the plain luminance pdf (the normal ignored) is a wrong claim for these samples and fails
-    plain = _sampler(epsilon=1.0)
+    plain = _sampler(interpolation=interpolation, epsilon=1.0)
 
     def q_plain(x):
         z, phi = x[:, 0], x[:, 1]
