@@ -136,6 +136,7 @@ def build_times(mi, repeats=1):
     rng = np.random.default_rng(0)
     big = (rng.gamma(0.7, 1.0, (1024, 2048, 3)) * np.linspace(1, 3, 2048)[None, :, None]).astype(np.float32)
     big[300:304, 700:704] = 5.0e4
+    EnvMapDensity(big[:64, :128])  # compiles the Numba kernels (once per install): not part of a build
     t0 = time.perf_counter()
     for _ in range(repeats):
         env = EnvMapDensity(big)
