@@ -1,11 +1,12 @@
 """Tune the cosine-product sampling of ``iadb_envmap`` on skies that are not the render benchmark's.
 
-Eight lat-long skies made here (128×256): suns at several elevations and sizes over different sky
-gradients, a cloudy sky, a sun behind thin cloud, an interior lit by a window, and a dome of many
-small lamps. Each is rendered in the scene of ``bench_envmap_render.py`` (16 spp, ``independent``
-and ``ldsampler``) with Mitsuba's ``envmap`` and with ``iadb_envmap`` under each configuration
-given; the figure is the MSE ratio ours / Mitsuba against a high-spp ``envmap`` reference, and the
-mean of log ratios over skies and samplers picks the default.
+Ten lat-long skies made here (128×256): suns at several elevations and sizes (down to 0.4°) over
+different sky gradients, a sun with a dimmer mirror image below the horizon, a cloudy sky, a sun
+behind thin cloud, an interior lit by a window, and a dome of many small lamps. Each is rendered in
+the scene of ``bench_envmap_render.py`` (16 spp, ``independent`` and ``ldsampler``) with Mitsuba's
+``envmap`` and with ``iadb_envmap`` under each configuration given; the figure is the MSE ratio
+ours / Mitsuba against a high-spp ``envmap`` reference, and the mean of log ratios over skies and
+samplers picks the default.
 
 Run: ``python benchmarks/tune_envmap_product.py [--configs JSON ...]``; writes
 ``benchmarks/results/envmap_product_tuning.csv``.
@@ -83,6 +84,14 @@ def _lamps(d):
     return out
 
 
+def _twin_suns():
+    """Two small bright discs (a sun and its reflection off water, say) over a dim gradient."""
+    def f(d):
+        return (_sun_sky(30, 0.6, 1.2, 3.0e4, [0.1, 0.2, 0.5], [0.4, 0.4, 0.5], [0.05, 0.06, 0.08])(d)
+                + _sun_sky(-30, 0.6, 1.2, 6.0e3, [0, 0, 0], [0, 0, 0], [0, 0, 0])(d))
+    return f
+
+
 TUNING_SKIES = {
     "low_sun": _sun_sky(8, 0.5, 0.7, 6.0e4, [0.2, 0.35, 0.8], [0.8, 0.6, 0.5], [0.1, 0.08, 0.05]),
     "high_sun": _sun_sky(72, 1.0, 4.0, 1.0e4, [0.15, 0.3, 0.9], [0.5, 0.6, 0.8], [0.15, 0.12, 0.1]),
@@ -92,6 +101,8 @@ TUNING_SKIES = {
     "interior": _interior,
     "lamps": _lamps,
     "dusk": _sun_sky(-2, 2.0, 1.5, 0.0, [0.05, 0.07, 0.2], [1.0, 0.4, 0.15], [0.02, 0.02, 0.02]),
+    "small_sun": _sun_sky(50, 0.4, 3.3, 1.2e5, [0.1, 0.25, 0.7], [0.6, 0.65, 0.75], [0.12, 0.1, 0.07]),
+    "twin_suns": _twin_suns(),
 }
 
 

@@ -11,13 +11,29 @@ proportional to L(ω) times a coarse, per-cell cosine factor, and returns its ex
         \frac{g_k(\mathrm{cell}(\omega))}{Z_k}\Bigr),
     \qquad Z_k = \sum_{\mathrm{cells}} P_L(\mathrm{cell})\, g_k(\mathrm{cell}),
 
-where :math:`p_L` is the luminance density on the sphere, :math:`k` the bin of the normal n (an
+where :math:`p_L` is the density of the sampled luminance on the sphere, :math:`k` the bin of the normal n (an
 octahedral grid of ``normal_res``² bins, so that sampling and the pdf agree for the same n),
 :math:`g_k` a conservative clamped cosine of the bin's normals over a cell of a coarse grid of
 ``coarse_shape`` cells (the largest over the bin and over each sub-block of the cell,
 mass-weighted), and ε (``epsilon``) the defensive share: the pdf never falls below ε·p_L, so every
 direction with radiance keeps a positive pdf (any BSDF, any side) and the variance is at most 1/ε
-times that of sampling p_L alone. A zero normal (no surface) gives p_L itself.
+times that of sampling p_L alone. A zero normal (no surface) gives the density of the map's own luminance.
+
+The sampled luminance is the map's luminance L, *compensated* for multiple importance sampling
+(``compensation`` c, ``compensation_floor`` f; c = 0 keeps L):
+
+.. math::
+
+    L_c(\omega) = \max\bigl(L(\omega) - c\,\bar L,\; f\,L(\omega)\bigr),
+
+with :math:`\bar L` the mean of L over the sphere. A renderer that combines these directions with
+BSDF-sampled ones by MIS already covers the dim, smooth parts of the sky well through the BSDF;
+subtracting the mean moves the emitter's samples to the bright lights (a sun, lamps), where BSDF
+sampling fails, so the number of samples that hit them is larger and varies less (with
+low-discrepancy samples that count is nearly fixed, and its rounding is most of the error). The
+floor keeps every direction with radiance sampled: p(ω | n) >= ε · f · p(ω | no compensation)
+for the plain luminance density, so the estimate stays unbiased for any BSDF. An estimator that
+samples only the emitter (no MIS) should set c = 0.
 
 :math:`p_L` is one of two densities (``interpolation``):
 
@@ -50,7 +66,8 @@ from ._validation import as_points, check_choice, check_int
 from .envmap import _row_edges
 
 __all__ = ["CosineProductSampler", "octahedral_bin", "octahedral_bin_normals", "octahedral_bin_radii",
-           "DEFAULT_NORMAL_RES", "DEFAULT_EPSILON", "DEFAULT_COARSE_SHAPE"]
+           "DEFAULT_NORMAL_RES", "DEFAULT_EPSILON", "DEFAULT_COARSE_SHAPE", "DEFAULT_COMPENSATION",
+           "DEFAULT_COMPENSATION_FLOOR"]
 
 TWO_PI = 2.0 * math.pi
 INTERPOLATIONS = ("constant", "bilinear")
@@ -58,6 +75,8 @@ _BELOW_ONE = 1.0 - 2.0 ** -53
 DEFAULT_NORMAL_RES = 16
 DEFAULT_EPSILON = 0.1
 DEFAULT_COARSE_SHAPE = (32, 64)
+DEFAULT_COMPENSATION = 1.0
+DEFAULT_COMPENSATION_FLOOR = 0.03
 
 
 def octahedral_bin(nx, ny, nz, res):
@@ -130,6 +149,17 @@ def _split(index, a, b, u):
     return index, (_BELOW_ONE if u > _BELOW_ONE else (0.0 if u < 0.0 else u))
 
 
+def _masses(lum, interpolation):
+    """Node values q (``"bilinear"``: lum · sin θ; else None) and the mass (∝ the integral of lum over solid
+    angle) of each texel or bilinear cell."""
+    if interpolation == "bilinear":
+        # nodes at θ = πr/(H − 1), φ/2π = phi_offset + c/W; between them the bilinear lum · sin θ
+        q = lum * np.sin(np.linspace(0.0, np.pi, lum.shape[0]))[:, None]
+        q[0], q[-1] = lum[0] * 0.0, lum[-1] * 0.0
+        return q, 0.25 * (q[:-1] + q[1:] + np.roll(q[:-1], -1, axis=1) + np.roll(q[1:], -1, axis=1))
+    return None, lum * (_row_edges(lum.shape[0])[:-1] - _row_edges(lum.shape[0])[1:])[:, None]
+
+
 def _flat(a):
     return array("d", np.ascontiguousarray(a, dtype=np.float64).tobytes())
 
@@ -154,6 +184,12 @@ class CosineProductSampler:
         The normals are binned on a ``normal_res`` × ``normal_res`` octahedral grid (one table each).
     epsilon : float in (0, 1]
         Defensive share of plain luminance sampling; 1 ignores the normal.
+    compensation : float >= 0
+        The mean luminance times this is subtracted from the sampled luminance (module docstring);
+        0 samples the luminance itself. Directions without a surface normal always use the plain
+        (uncompensated) luminance density.
+    compensation_floor : float in (0, 1]
+        The compensated luminance never falls below this share of the luminance.
     subcells : int
         The cosine factor of a cell is the mass-weighted mean over ``subcells``² sub-blocks
         (each at its mass centroid direction).
@@ -165,7 +201,7 @@ class CosineProductSampler:
     row_edges_, col_edges_ : ndarray of int
         Texel rows and columns where the coarse cells that hold texels begin and end.
     cell_factor : ndarray (normal_res², Hc, Wc)
-        p(ω | n) / p_L(ω) on each of those cells for each normal bin.
+        p(ω | n) / p_L(ω) on each of those cells for each normal bin (p_L: the sampled luminance's density).
 
     Examples
     --------
@@ -179,7 +215,8 @@ class CosineProductSampler:
     """
 
     def __init__(self, luminance, *, interpolation="constant", phi_offset=0.0, coarse_shape=DEFAULT_COARSE_SHAPE,
-                 normal_res=DEFAULT_NORMAL_RES, epsilon=DEFAULT_EPSILON, subcells=4):
+                 normal_res=DEFAULT_NORMAL_RES, epsilon=DEFAULT_EPSILON, compensation=DEFAULT_COMPENSATION,
+                 compensation_floor=DEFAULT_COMPENSATION_FLOOR, subcells=4):
         lum = np.asarray(luminance, dtype=np.float64)
         check_choice(interpolation, "interpolation", INTERPOLATIONS)
         min_rows = 2 if interpolation == "bilinear" else 1
@@ -200,20 +237,30 @@ class CosineProductSampler:
         phi_offset = float(phi_offset)
         if not np.isfinite(phi_offset):
             raise ValueError(f"phi_offset must be finite, got {phi_offset!r}")
+        compensation = float(compensation)
+        if not (compensation >= 0.0 and np.isfinite(compensation)):
+            raise ValueError(f"compensation must be finite and >= 0, got {compensation!r}")
+        compensation_floor = float(compensation_floor)
+        if not 0.0 < compensation_floor <= 1.0:
+            raise ValueError(f"compensation_floor must be in (0, 1], got {compensation_floor!r}")
         self.interpolation = interpolation
-        if interpolation == "bilinear":
-            # nodes at θ = πr/(H − 1), φ/2π = phi_offset + c/W; between them the bilinear lum · sin θ
-            q = lum * np.sin(np.linspace(0.0, np.pi, lum.shape[0]))[:, None]
-            q[0], q[-1] = lum[0] * 0.0, lum[-1] * 0.0
-            mass = 0.25 * (q[:-1] + q[1:] + np.roll(q[:-1], -1, axis=1) + np.roll(q[1:], -1, axis=1))
-            self._nodes = _flat(q)
-        else:
-            q = None
-            mass = lum * (_row_edges(lum.shape[0])[:-1] - _row_edges(lum.shape[0])[1:])[:, None]
-        h, w = mass.shape
+        q, mass = _masses(lum, interpolation)
         total = mass.sum()
         if not total > 0:
             raise ValueError("luminance is zero everywhere; nothing to sample")
+        self.compensation, self.compensation_floor = compensation, compensation_floor
+        self._plain = None  # the sampler of the uncompensated density, for directions without a normal
+        if compensation > 0.0:
+            self._plain = CosineProductSampler(lum, interpolation=interpolation, phi_offset=phi_offset,
+                                               coarse_shape=coarse_shape, normal_res=1, epsilon=1.0,
+                                               compensation=0.0)
+            mean = total / _masses(np.ones_like(lum), interpolation)[1].sum()
+            lum = np.maximum(lum - compensation * mean, compensation_floor * lum)
+            q, mass = _masses(lum, interpolation)
+            total = mass.sum()
+        if interpolation == "bilinear":
+            self._nodes = _flat(q)
+        h, w = mass.shape
         self.height, self.width, self.phi_offset, self.epsilon = h, w, phi_offset, epsilon
         # a quadtree over the texels (zero-padded to powers of two); its level with at most hc × wc nodes is
         # the coarse grid that carries the cosine factor
@@ -231,8 +278,10 @@ class CosineProductSampler:
         re = np.minimum(np.arange(hc + 1) * br, h)
         ce = np.minimum(np.arange(wc + 1) * bc, w)
         self.row_edges_, self.col_edges_ = re, ce
-        cell_mass = levels[coarse][:hc, :wc]
-        self.cell_factor = self._cell_factors(levels[0], h, w, (br, bc), levels[coarse], subcells)[:, :hc, :wc]
+        if epsilon < 1.0:
+            self.cell_factor = self._cell_factors(levels[0], h, w, (br, bc), levels[coarse], subcells)[:, :hc, :wc]
+        else:  # the normal is ignored
+            self.cell_factor = np.ones((self.normal_res ** 2, hc, wc))
         factor = np.ones((self.normal_res ** 2 + 1, hcp, wcp))  # the last table: no normal (factor 1)
         factor[:-1, :hc, :wc] = self.cell_factor
         self._factor = _flat(factor)
@@ -325,6 +374,8 @@ class CosineProductSampler:
     def sample_one(self, u0, u1, nx=0.0, ny=0.0, nz=0.0):
         """Primary sample (u0, u1) ∈ [0, 1)² and a normal → (x, y, z, pdf) of one direction."""
         k = self.normal_bin(nx, ny, nz)
+        if k == self._plain_bin and self._plain is not None:
+            return self._plain.sample_one(u0, u1)
         i = j = ci = cj = 0
         for cols, t, per_bin, split_rows, split_cols, at_coarse in self._descent:
             base = k * per_bin
@@ -371,6 +422,8 @@ class CosineProductSampler:
     def pdf_one(self, x, y, z, nx=0.0, ny=0.0, nz=0.0):
         """Solid-angle pdf of :meth:`sample_one` at the direction (x, y, z) (any length > 0) for that normal."""
         k = self.normal_bin(nx, ny, nz)
+        if k == self._plain_bin and self._plain is not None:
+            return self._plain.pdf_one(x, y, z)
         norm = math.sqrt(x * x + y * y + z * z)
         if not norm > 0.0:
             return 0.0
@@ -423,6 +476,9 @@ class CosineProductSampler:
         i, j = np.asarray(self._cell_row)[r], np.asarray(self._cell_col)[c]
         factor = np.frombuffer(self._factor, dtype=np.float64)[(bins * hc + i) * wc + j]
         p = factor * np.frombuffer(self._texel_pdf, dtype=np.float64)[r * w + c]
+        plain = bins == self._plain_bin
+        if self._plain is not None and plain.any():
+            p[plain] = self._plain.pdf(d[plain])
         return np.where(norm > 0, p, 0.0)
 
     @staticmethod

@@ -11,6 +11,10 @@ nodes with a bilinear ``Hierarchical2D`` warp. ``iadb_envmap`` offers:
 - ``sampling="cosine-product"`` (default): :class:`~iadb_graphics.envmap_product.CosineProductSampler`
   on the same bilinear density, times a per-cell clamped cosine for the normal ``it.n`` of the
   shading point (binned on an octahedral grid), with a defensive share ε of the plain density.
+  The sampled luminance is compensated for multiple importance sampling: the map's mean luminance
+  times ``compensation`` (default 1) is subtracted, down to ``compensation_floor`` (default 0.03) of the
+  luminance, so that the emitter's samples go to the bright lights and the dim sky is left mostly to
+  BSDF sampling (set ``compensation`` to 0 for an integrator that does not combine the two by MIS).
   Options: ``normal_res`` (default 16: 256 normal bins), ``epsilon`` (default 0.1),
   ``coarse_rows`` × ``coarse_cols`` (default: at most 32 × 64 cells carry the cosine factor). Without a
   surface normal (a medium, light tracing) the density is exactly ``envmap``'s. One direction is a
@@ -47,7 +51,8 @@ import threading
 import numpy as np
 
 from ._validation import check_int
-from .envmap_product import DEFAULT_COARSE_SHAPE, DEFAULT_EPSILON, DEFAULT_NORMAL_RES
+from .envmap_product import (DEFAULT_COARSE_SHAPE, DEFAULT_COMPENSATION, DEFAULT_COMPENSATION_FLOOR, DEFAULT_EPSILON,
+                             DEFAULT_NORMAL_RES)
 
 __all__ = ["register", "prepare_scene", "lattice_luminance", "default_supersample", "PLUGIN_NAME",
            "MAX_LATTICE_CELLS", "DEFAULT_RADIUS"]
@@ -142,7 +147,9 @@ def _emitter_class(mi):
                 self.sampler = CosineProductSampler(
                     lum, interpolation="bilinear", phi_offset=0.5 / w, coarse_shape=coarse,
                     normal_res=int(props.get("normal_res", DEFAULT_NORMAL_RES)),
-                    epsilon=float(props.get("epsilon", DEFAULT_EPSILON)))
+                    epsilon=float(props.get("epsilon", DEFAULT_EPSILON)),
+                    compensation=float(props.get("compensation", DEFAULT_COMPENSATION)),
+                    compensation_floor=float(props.get("compensation_floor", DEFAULT_COMPENSATION_FLOOR)))
                 self.density = None
             else:
                 self.sampler = None
@@ -262,6 +269,7 @@ def _emitter_class(mi):
 
         def to_string(self):
             how = (f"sampling='cosine-product', normal_res={self.sampler.normal_res}, epsilon={self.sampler.epsilon}, "
+                   f"compensation={self.sampler.compensation}, compensation_floor={self.sampler.compensation_floor}, "
                    f"coarse={self.sampler.coarse_shape}" if self.sampler is not None
                    else f"sampling='warp', method={self.density.method!r}, supersample={self.supersample}")
             return f"IADBEnvironmentEmitter[{how}]"

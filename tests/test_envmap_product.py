@@ -49,17 +49,33 @@ def test_octahedral_bins():
         assert normals[octahedral_bin(*(3.0 * v), res)] @ v > math.cos(math.radians(40))  # a nearby bin, any length
 
 
+@pytest.mark.parametrize("compensation", [0.0, 1.0])
 @pytest.mark.parametrize("normal", [None] + NORMALS)
-def test_pdf_integrates_to_one_and_is_defensive(normal):
-    env = _sampler()
+def test_pdf_integrates_to_one_and_is_defensive(normal, compensation):
+    env = _sampler(compensation=compensation, compensation_floor=0.3)
     d, area = _texel_grid(H, W, 0.1)
     p = env.pdf(d, normal)  # constant on each texel: the texel sum is the exact integral
     assert np.sum(p * area) == pytest.approx(1.0, rel=1e-12)
     plain = EnvMapDensity(_lum(), method="inverse-cdf", phi_offset=0.1).pdf(d)
-    assert np.all(p >= 0.2 * plain * (1 - 1e-12))  # never below ε · p_L
-    assert np.all((p > 0) == (plain > 0))          # positive exactly where there is radiance
-    if normal is None:
+    floor = 0.3 if compensation > 0 else 1.0
+    assert np.all(p >= 0.2 * floor * plain * (1 - 1e-12))  # never below ε · f · p_L
+    assert np.all((p > 0) == (plain > 0))                  # positive exactly where there is radiance
+    if normal is None:  # no surface: the plain luminance density, compensated or not
         np.testing.assert_allclose(p, plain, rtol=1e-12)
+    np.testing.assert_allclose([env.pdf_one(*v, *(normal or (0.0, 0.0, 0.0))) for v in d[::7]], p[::7], rtol=1e-12)
+
+
+def test_compensation_moves_samples_to_the_bright_light():
+    """Subtracting the mean luminance leaves the dim sky to BSDF sampling: more samples hit the sun."""
+    u = np.random.default_rng(5).random((4000, 2))
+    sun = np.array(_texel_grid(H, W, 0.1)[0]).reshape(H, W, 3)[3, 7]
+    hits = {}
+    for c in (0.0, 1.0):
+        env = _sampler(compensation=c, compensation_floor=0.1)
+        d, p = env.sample(u, NORMALS[0])
+        np.testing.assert_allclose(env.pdf(d, NORMALS[0]), p, rtol=1e-12)
+        hits[c] = np.mean(d @ sun > math.cos(math.radians(12)))
+    assert hits[0.0] < 0.7 and hits[1.0] > hits[0.0] + 0.2
 
 
 def test_bin_radii_cover_the_bins():
@@ -82,7 +98,8 @@ def test_cell_factor_is_the_mass_weighted_dilated_cosine():
     """With one texel per sub-block the factor is ε + (1 − ε) g / Z with
     g = Σ m · max(0, cos(max(0, ∠(n_k, ω) − r_k − r_texel))) / Σ m over the cell."""
     lum, eps = _lum(), 0.3
-    env = CosineProductSampler(lum, phi_offset=0.1, coarse_shape=(3, 4), normal_res=3, epsilon=eps, subcells=8)
+    env = CosineProductSampler(lum, phi_offset=0.1, coarse_shape=(3, 4), normal_res=3, epsilon=eps, subcells=8,
+                               compensation=0.0)
     d, _ = _texel_grid(H, W, 0.1)
     d = d.reshape(H, W, 3)
     cos_edges = np.cos(np.arange(H + 1) * np.pi / H)
@@ -111,9 +128,10 @@ def _z_phi(d):
     return np.stack([d[:, 1], np.arctan2(d[:, 0], -d[:, 2]) % (2 * np.pi)], axis=1)
 
 
+@pytest.mark.parametrize("interpolation", ["constant", "bilinear"])
 @pytest.mark.parametrize("normal", [NORMALS[0], NORMALS[1]])
-def test_samples_follow_the_pdf_chi2_on_the_sphere(normal):
-    env = _sampler()
+def test_samples_follow_the_pdf_chi2_on_the_sphere(normal, interpolation):
+    env = _sampler(interpolation=interpolation)  # default compensation
     u = np.random.default_rng(1).random((20000, 2))
     d, p = env.sample(u, normal)
     np.testing.assert_allclose(np.linalg.norm(d, axis=1), 1.0, atol=1e-12)
@@ -128,7 +146,7 @@ def test_samples_follow_the_pdf_chi2_on_the_sphere(normal):
     bounds = [[-1, 1], [0, 2 * np.pi]]
     assert chi2_test(_z_phi(d), q, bounds=bounds, bins=10).p_value > 1e-3
     # the plain luminance pdf (the normal ignored) is a wrong claim for these samples and fails
-    plain = _sampler(epsilon=1.0)
+    plain = _sampler(interpolation=interpolation, epsilon=1.0)
 
     def q_plain(x):
         z, phi = x[:, 0], x[:, 1]
@@ -139,7 +157,7 @@ def test_samples_follow_the_pdf_chi2_on_the_sphere(normal):
 
 
 def test_the_normal_moves_samples_above_the_surface():
-    env = _sampler(epsilon=0.1)
+    env = _sampler(epsilon=0.1, compensation=0.0)
     u = np.random.default_rng(2).random((4000, 2))
     up = np.mean(env.sample(u, (0.0, 1.0, 0.0))[0][:, 1] > 0)
     down = np.mean(env.sample(u, (0.0, -1.0, 0.0))[0][:, 1] < 0)
@@ -155,7 +173,7 @@ def test_primary_samples_stay_stratified():
     balanced and u ∈ [r/H, (r + 1)/H) × [c/W, (c + 1)/W) lands in texel (r, c), so strata of u stay strata."""
     h, w = 8, 16
     band = np.cos(np.arange(h) * np.pi / h) - np.cos((np.arange(h) + 1) * np.pi / h)
-    env = CosineProductSampler(np.tile(1.0 / band[:, None], (1, w)), normal_res=1, epsilon=1.0)
+    env = CosineProductSampler(np.tile(1.0 / band[:, None], (1, w)), normal_res=1, epsilon=1.0, compensation=0.0)
     u = np.random.default_rng(4).random((2000, 2))
     d, _ = env.sample(u)
     row = np.minimum(h - 1, (np.arccos(np.clip(d[:, 1], -1, 1)) * h / np.pi).astype(int))
@@ -174,5 +192,9 @@ def test_bad_arguments():
         CosineProductSampler(np.zeros((2, 4)))
     with pytest.raises(ValueError, match="epsilon"):
         CosineProductSampler(np.ones((2, 4)), epsilon=0.0)
+    with pytest.raises(ValueError, match="compensation must"):
+        CosineProductSampler(np.ones((2, 4)), compensation=-1.0)
+    with pytest.raises(ValueError, match="compensation_floor"):
+        CosineProductSampler(np.ones((2, 4)), compensation_floor=0.0)
     with pytest.raises(ValueError, match="normals"):
         _sampler().pdf(np.ones((3, 3)), np.ones((2, 3)))
