@@ -361,9 +361,11 @@ def write_outputs(rows, spectra, integ, meta, figdata):
 
     from iadb_graphics.metrics.spectral import pcf
 
-    fig, axes = plt.subplots(1, 4, figsize=(20, 4.4))
+    kinds = KINDS + [*VARIANTS, SHIFTED]
+    colour = dict(zip(kinds, plt.get_cmap("tab20").colors[::2] + plt.get_cmap("tab20").colors[1::2]))
+    fig, axes = plt.subplots(1, 4, figsize=(22, 4.6), gridspec_kw={"width_ratios": [1, 1, 1.25, 1.25]})
     for kind, (r, p) in spectra.items():
-        axes[0].plot(r / np.sqrt(spectra_n[0]), p, label=kind)
+        axes[0].plot(r / np.sqrt(spectra_n[0]), p, label=kind, color=colour[kind])
     axes[0].axhline(1, color="0.5", ls="--", lw=1)
     axes[0].set_xlabel("|k| / sqrt(N)")
     axes[0].set_ylabel("radial power (4 realisations)")
@@ -373,20 +375,20 @@ def write_outputs(rows, spectra, integ, meta, figdata):
     for kind in spectra:
         sets = SETS[(kind, spectra_n[0])]
         r, g = pcf(sets)
-        axes[1].plot(r * np.sqrt(spectra_n[0]), g, label=kind)
+        axes[1].plot(r * np.sqrt(spectra_n[0]), g, label=kind, color=colour[kind])
     axes[1].axhline(1, color="0.5", ls="--", lw=1)
     axes[1].set_xlabel("r × sqrt(N)")
     axes[1].set_ylabel("g(r)")
     axes[1].set_title(f"pair correlation function, N = {spectra_n[0]}")
     axes[1].legend(fontsize=8)
     for ax, fam in zip(axes[2:], ("gaussian", "heaviside")):
-        for kind in KINDS + [*VARIANTS, SHIFTED]:
-            ax.loglog(integ.ns, integ.mse[(kind, fam)], "o-", ms=3,
+        for kind in kinds:
+            ax.loglog(integ.ns, integ.mse[(kind, fam)], "o-", ms=3, color=colour[kind],
                       label=f"{kind} ({integ.slopes[(kind, fam)]:.2f})")
         ax.set_xlabel("N")
         ax.set_ylabel("MSE")
-        ax.set_title(f"MC integration MSE, {fam} integrands")
-        ax.legend(fontsize=8)
+        ax.set_title(f"MC integration MSE, {fam} integrands (slope)")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
     with atomic_path(os.path.join(RESULTS, "pointsets.png")) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
