@@ -53,6 +53,58 @@ def _timed(fn):
     return time.perf_counter() - t0, out
 
 
+def read_rows(path):
+    """The rows of a learned_map.csv written by this script (numbers as floats)."""
+    with open(path, newline="") as f:
+        return [{k: (v if k in ("case", "method") else float(v) if v else float("nan")) for k, v in r.items()}
+                for r in csv.DictReader(f)]
+
+
+def plot_kl_vs_fit(rows, path):
+    """KL (± s.e.) against fit time, one panel per case, one colour and marker per method.
+
+    A case whose every KL is infinite (mass outside the target's support) gets a panel that says
+    so instead of an empty one. Markers are open and of different shapes, so methods whose points
+    coincide (equal KL at equal fit time) stay visible.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    method = lambda r: r["method"].split(" (")[0]  # noqa: E731  "zuko NSF (866 it)" → "zuko NSF"
+    names = list(dict.fromkeys(r["case"] for r in rows))
+    methods = list(dict.fromkeys(method(r) for r in rows))
+    style = {m: (f"C{k}", "osD^v<>p"[k % 8]) for k, m in enumerate(methods)}
+    fig, axes = plt.subplots(1, len(names), figsize=(3.4 * len(names), 3.5), squeeze=False)
+    for ax, case in zip(axes[0], names):
+        rr = [r for r in rows if r["case"] == case and np.isfinite(r["kl"])]
+        ax.set_title(case, fontsize=9)
+        ax.set_xlabel("fit time (s)")
+        ax.set_xscale("log")
+        if not rr:
+            ax.text(0.5, 0.5, "KL = ∞ for every method:\nsome mass falls outside\nthe target's support",
+                    ha="center", va="center", transform=ax.transAxes, fontsize=8)
+            ax.set_xticks([], minor=True)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            continue
+        for r in rr:
+            colour, marker = style[method(r)]
+            se = r.get("kl_se", float("nan"))
+            ax.errorbar(r["fit_s"], r["kl"], yerr=se if np.isfinite(se) else None, fmt=marker, ms=7 - len(rr) // 2,
+                        mfc="none", mec=colour, ecolor=colour, mew=1.5, capsize=2)
+        ax.set_yscale("log")
+        ax.margins(x=0.3, y=0.2)
+        ax.set_ylabel("KL(q‖p) (nats)")
+    handles = [plt.Line2D([], [], ls="none", marker=mk, mfc="none", mec=c, mew=1.5, label=m)
+               for m, (c, mk) in style.items()]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="small M, N and MLP budget (smoke run)")
@@ -60,7 +112,11 @@ def main(argv=None):
     p.add_argument("--m", type=int, default=20000, help="samples for KL / ESS / samples/s")
     p.add_argument("--n", type=int, default=4096, help="points for the sample-based columns")
     p.add_argument("--out", default=os.path.join(HERE, "results"))
+    p.add_argument("--replot", action="store_true", help="only redraw learned_map.png from the CSV in --out")
     args = p.parse_args(argv)
+    if args.replot:
+        plot_kl_vs_fit(read_rows(os.path.join(args.out, "learned_map.csv")), os.path.join(args.out, "learned_map.png"))
+        return 0
     m_pts, n = (4000, 1000) if args.quick else (args.m, args.n)
     m_pts = max(m_pts, n * SAMPLE_DRAWS)
     mlp_kw = {"n_iters": 200} if args.quick else {}
@@ -111,24 +167,7 @@ def main(argv=None):
         f.write("\n".join(md) + "\n")
     print("\n".join(md))
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    for case in names:
-        rr = [r for r in rows if r["case"] == case and np.isfinite(r["kl"])]
-        ax.scatter([r["fit_s"] for r in rr], [r["kl"] for r in rr], label=case)
-        for r in rr:
-            ax.annotate(r["method"].split(" (")[0], (r["fit_s"], r["kl"]), fontsize=6)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("fit time (s)")
-    ax.set_ylabel("KL(q‖p) (nats)")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(os.path.join(args.out, "learned_map.png"), dpi=110)
+    plot_kl_vs_fit(rows, os.path.join(args.out, "learned_map.png"))
     return 0
 
 
