@@ -55,6 +55,9 @@ VARIANTS = {PLAIN: lambda n, rng: ps.learned_blue_noise(n, rng=rng, sot_iters=0)
             LEARNED_LF: lambda n, rng: ps.learned_blue_noise(n, rng=rng, low_freq=LOW_FREQ, sot_iters=0),
             REFINEMENT_ALONE: lambda n, rng: ps.sot_blue_noise(n, n_iters=SOT_ITERS, rng=rng)}
 LOWEST_BAND = 4.5  # |k| below this: the global density fluctuations that Gaussian integrands see
+#: sets per row of the learned table and its steps sweep: the minimum distance of one set is a
+#: heavy-tailed statistic (one near-coincident pair decides it), so 4 sets leave about ±10 %
+LEARNED_SETS = 16
 BLUE_ITERS_MC = 256  # sot_blue_noise iterations in the integration study (converged; keeps it short)
 
 
@@ -93,13 +96,13 @@ def bench_generation(ns, repeats, rows, spectra):
                 spectra[kind] = radial_power(periodogram(sets, res))
 
 
-SETS = {}  # (kind, n) -> 4 realisations, shared by the sections below
+SETS = {}  # (kind, n) -> 4 realisations, shared by the sections below; (kind, n, count) -> the learned table's
 
 
-def _realisations(kind, n, count=4):
-    if (kind, n) not in SETS:
-        SETS[(kind, n)] = [{**ps.POINT_SETS, **VARIANTS}[kind](n, rng=2000 + i) for i in range(count)]
-    return SETS[(kind, n)]
+def _realisations(kind, n, count=LEARNED_SETS):
+    if (kind, n, count) not in SETS:
+        SETS[(kind, n, count)] = [{**ps.POINT_SETS, **VARIANTS}[kind](n, rng=2000 + i) for i in range(count)]
+    return SETS[(kind, n, count)]
 
 
 def _set_quality(sets):
@@ -112,8 +115,8 @@ def _set_quality(sets):
 
 
 def bench_learned(ns, repeats, rows):
-    """Learned blue noise (with and without its refinement) against its exemplar sampler (4 sets
-    each), and the steps sweep of the learned map alone."""
+    """Learned blue noise (with and without its refinement) against its exemplar sampler
+    (LEARNED_SETS sets each), and the steps sweep of the learned map alone."""
     from iadb_graphics.pointsets.learned import REFINED_STEPS, LearnedBlueNoise
 
     model = LearnedBlueNoise.load()
@@ -128,10 +131,10 @@ def bench_learned(ns, repeats, rows):
             rows.append(dict(table="learned_vs_exemplar", kind=kind, n=n, low_power=low, mind_sqrtn=mind, peak=peak,
                              lowest_power=lowest, recipe=recipe.get(kind), domain=model.domain,
                              time_s=times.get(kind)))
-        for steps in (1, 2, 4, 6, 8, 16, 32):
+        for steps in (1, 2, 4, 6, 8, 12, 16, 32):
             t, _ = _median_time(lambda i: model.sample(n, rng=3000 + i, steps=steps, sot_iters=0), repeats)
             low, mind, peak, _ = _set_quality([model.sample(n, rng=2000 + i, steps=steps, sot_iters=0)
-                                               for i in range(4)])
+                                               for i in range(LEARNED_SETS)])
             rows.append(dict(table="learned_steps", kind="learned", n=n, steps=steps, time_s=t, low_power=low,
                              mind_sqrtn=mind, peak=peak))
             print(f"  learned N={n:5d} steps {steps:2d} {t:.3f} s  low-f {low:.4f}  mind*sqrtN {mind:.3f}  "
@@ -263,7 +266,7 @@ def _learned_md(rows, integ):
     exemplar = next(k for k, _ in vs if k not in ("learned", *VARIANTS))
     domain = next(r["domain"] for r in vs.values() if r["kind"] == "learned")
     md = ["", f"## Learned blue noise ({domain} model) vs its training exemplar ({exemplar}, the square sampler), "
-          "4 sets each", "",
+          f"{LEARNED_SETS} sets each", "",
           "| set | recipe | N | time (s) | speed-up vs sot_blue_noise | low-freq power set / exemplar | "
           f"lowest band (0 < abs(k) < {LOWEST_BAND:g}) set / exemplar | min dist × √N set / exemplar | "
           "radial-power peak set / exemplar | Gaussian slope set / exemplar |",

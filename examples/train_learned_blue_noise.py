@@ -131,12 +131,12 @@ def main(argv=None):
     ap.add_argument("--force", action="store_true", help="overwrite an existing model file")
     ap.add_argument("--exemplar", choices=sorted(EXEMPLARS), default="sot")
     ap.add_argument("--side", type=int, default=32, help="training sets have side² points")
-    ap.add_argument("--exemplars", type=int, default=64)
-    ap.add_argument("--iters", type=int, default=2000)
+    ap.add_argument("--exemplars", type=int, default=256)
+    ap.add_argument("--iters", type=int, default=8000)
     ap.add_argument("--batch", type=int, default=24)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--channels", type=int, default=32)
-    ap.add_argument("--steps", type=int, default=8, help="default Euler steps stored with the model")
+    ap.add_argument("--steps", type=int, default=12, help="default Euler steps stored with the model")
     ap.add_argument("--alpha", choices=("uniform", "high"), default="uniform",
                     help="law of the training α: uniform, or denser near α = 1 (1 − (1 − u)²)")
     ap.add_argument("--domain", choices=("torus", "square"), default="square",

