@@ -117,11 +117,11 @@ def _set_quality(sets):
 def bench_learned(ns, repeats, rows):
     """Learned blue noise (with and without its refinement) against its exemplar sampler
     (LEARNED_SETS sets each), and the steps sweep of the learned map alone."""
-    from iadb_graphics.pointsets.learned import REFINED_STEPS, LearnedBlueNoise
+    from iadb_graphics.pointsets.learned import LearnedBlueNoise
 
     model = LearnedBlueNoise.load()
     exemplar = EXEMPLAR_KIND[model.meta["exemplar"]]
-    recipe = {"learned": f"{REFINED_STEPS} IADB steps + {SOT_ITERS} sliced-OT iterations",
+    recipe = {"learned": f"{model.steps} IADB steps + {SOT_ITERS} sliced-OT iterations",
               PLAIN: f"{model.steps} IADB steps", LEARNED_LF: f"{model.steps} IADB steps",
               REFINEMENT_ALONE: f"{SOT_ITERS} sliced-OT iterations from white noise"}
     for n in ns:

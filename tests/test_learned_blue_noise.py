@@ -7,7 +7,7 @@ import pytest
 from iadb_graphics import pointsets as ps
 from iadb_graphics.io import ModelFileError, save_model
 from iadb_graphics.metrics.spectral import min_distance, periodogram, radial_power
-from iadb_graphics.pointsets.learned import (REFINED_STEPS, SOT_ITERS, LearnedBlueNoise, drop_spread, grid_offsets,
+from iadb_graphics.pointsets.learned import (SOT_ITERS, LearnedBlueNoise, drop_spread, grid_offsets,
                                              grid_points, learned_blue_noise, learned_blue_noise_inverse,
                                              low_mode_projector)
 
@@ -274,10 +274,10 @@ def test_sot_refinement_lowers_the_low_frequency_power_of_the_learned_sets(model
     assert np.mean([min_distance(x) for x in refined]) >= 0.9 * np.mean([min_distance(x) for x in plain])
     # the refinement starts from the learned set and moves it a little: each refined point stays near
     # its learned one (same row), far closer than the point spacing
-    start = learned_blue_noise(m * m, rng=0, steps=REFINED_STEPS, sot_iters=0, model=model)
+    start = learned_blue_noise(m * m, rng=0, sot_iters=0, model=model)  # the same steps: the invertible map
     assert np.abs(refined[0] - start).max() < 1.0 / m and not np.array_equal(refined[0], start)
     # explicit settings equal the defaults they name, and the result is deterministic per rng
-    np.testing.assert_array_equal(refined[1], model.sample(m * m, rng=1, steps=REFINED_STEPS, sot_iters=SOT_ITERS))
+    np.testing.assert_array_equal(refined[1], model.sample(m * m, rng=1, steps=model.steps, sot_iters=SOT_ITERS))
     with pytest.raises(ValueError, match="sot_iters must be >= 0"):
         learned_blue_noise(16, sot_iters=-1)
     torus = LearnedBlueNoise(channels=2, dilations=(1,), domain="torus")

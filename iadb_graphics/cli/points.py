@@ -35,8 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("--iters", type=int, default=1024, help="bluenoise iterations (default 1024)")
     parser.add_argument("--dirs", type=int, default=64, help="bluenoise directions per iteration (default 64)")
     parser.add_argument("--steps", type=int, default=None,
-                        help="learned: IADB steps (default: 5 with the sliced-OT refinement, else the shipped "
-                             "model's 8)")
+                        help="learned: IADB steps (default: the shipped model's 12, the fewest whose every step "
+                             "can be inverted, with or without the sliced-OT refinement)")
     parser.add_argument("--sot-iters", type=int, default=None, metavar="K",
                         help="learned: refine the learned set by K sliced-OT iterations, a step that is not "
                              "learned (default 40; 0: the learned map alone, the one that can be inverted)")

@@ -35,8 +35,7 @@ import numpy as np
 from .._validation import as_generator, as_points, check_choice, check_float, check_int, describe
 
 __all__ = ["grid_offsets", "grid_points", "drop_spread", "low_mode_projector", "LearnedBlueNoise",
-           "learned_blue_noise", "learned_blue_noise_inverse", "DEFAULT_MODEL", "DOMAINS", "SOT_ITERS",
-           "REFINED_STEPS"]
+           "learned_blue_noise", "learned_blue_noise_inverse", "DEFAULT_MODEL", "DOMAINS", "SOT_ITERS"]
 
 #: The model shipped with the package (trained by ``examples/train_learned_blue_noise.py``).
 DEFAULT_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "learned_blue_noise.npz")
@@ -46,11 +45,6 @@ _INVERSE_TOL = 1e-3  # round-trip error (cells) above which the inverse warns
 _BELOW_ONE = np.nextafter(1.0, 0.0)
 #: Default sliced-OT refinement iterations of :meth:`LearnedBlueNoise.sample` and :func:`learned_blue_noise`.
 SOT_ITERS = 40
-#: Default IADB steps when the set is refined (``sot_iters > 0``): the refinement repairs the
-#: small position errors that fewer steps leave, and a refined set has no inverse anyway. The
-#: fewest steps whose refined sets keep a radial-power peak within 1.5x the exemplar's (fewer
-#: steps leave a grid-like set whose ring the refinement keeps), chosen on sets made offline.
-REFINED_STEPS = 8
 #: Where the point sets live: the unit torus (periodic) or the unit square (with sides).
 DOMAINS = ("torus", "square")
 
@@ -477,8 +471,10 @@ class LearnedBlueNoise:
         n : int >= 0
         rng : None | int | Generator
         steps : int >= 1 or None
-            IADB steps. None: :data:`REFINED_STEPS` when ``sot_iters > 0``, else the model's
-            default (the fewest steps whose every step is invertible, for the shipped model).
+            IADB steps. None: the model's default (for the shipped model, the fewest steps whose
+            every step is invertible), with or without the refinement: the refinement starts from
+            the invertible map's own set (fewer steps leave a more grid-like start, whose ring the
+            refinement keeps).
         low_freq : float >= 0, see :meth:`transform` (0, the default: the learned flow alone).
         sot_iters : int >= 0
             Sliced-OT refinement iterations (default :data:`SOT_ITERS`; 0: none). The refinement
@@ -495,8 +491,6 @@ class LearnedBlueNoise:
         if sot_iters and self.domain != "square":
             raise ValueError(f"sot_iters={sot_iters} refines towards the unit square; this model's domain is "
                              f"{self.domain!r} (use sot_iters=0)")
-        if steps is None and sot_iters:
-            steps = REFINED_STEPS
         rng = as_generator(rng)
         if n == 0:
             return np.empty((0, 2))
@@ -543,7 +537,7 @@ def learned_blue_noise(n, *, d=2, rng=None, steps=None, low_freq=0.0, sot_iters=
     d : int, only 2 is supported
     rng : None | int | Generator
     steps : int >= 1 or None
-        None: :data:`REFINED_STEPS` when refining, else the model's default.
+        None: the model's default, refined or not.
     sot_iters : int >= 0, sliced-OT refinement iterations (default :data:`SOT_ITERS`; 0: none)
     low_freq : float >= 0
         0 (default): the learned map alone. Otherwise a rule that is not learned replaces the
