@@ -6,14 +6,15 @@ import numpy as np
 from ..io import atomic_path
 
 
-def plot_points(points, path=None, *, res=64, title="points", bounds=None, max_points=20000):
+def plot_points(points, path=None, *, res=None, title="points", bounds=None, max_points=20000):
     """Three panels: the points, the periodogram (log10, DC removed) and the radial power.
 
     Parameters
     ----------
     points : (n, 2) array (the spectrum assumes the unit torus [0, 1)^2)
     path : PNG path written atomically, or None to only return the figure
-    res : int, frequencies −res..res per axis
+    res : int or None, frequencies −res..res per axis; None: 2√N (at least 16, at most 128), so a
+        blue-noise ring, at |k| ≈ √N, sits inside the panel
     title : str
     bounds : ((x_min, x_max), (y_min, y_max)) of the scatter panel, default the unit square
 
@@ -38,6 +39,8 @@ def plot_points(points, path=None, *, res=64, title="points", bounds=None, max_p
     axes[0].set_ylim(*box[1])
     axes[0].set_aspect("equal")
     axes[0].set_title(f"{title} ({n} points)")
+    if res is None:
+        res = int(min(128, max(16, np.ceil(2 * np.sqrt(n)))))
     if n >= 1:
         p = periodogram(np.mod(points, 1.0), res)
         with np.errstate(divide="ignore"):
@@ -51,6 +54,7 @@ def plot_points(points, path=None, *, res=64, title="points", bounds=None, max_p
     axes[1].set_xlabel("k_x")
     axes[1].set_ylabel("k_y")
     axes[2].axhline(1.0, color="0.5", ls="--", lw=1, label="white noise")
+    axes[2].set_xlim(0.0, None)
     axes[2].set_ylim(0.0, 3.0)  # a non-uniform (adapted) set has a huge low-frequency peak: clip it
     axes[2].set_xlabel("|k| / sqrt(N)")
     axes[2].set_ylabel("radial power")
