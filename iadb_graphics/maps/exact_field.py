@@ -33,8 +33,11 @@ import numpy as np
 from .._kernels.exact_field import box_velocity
 from ..densities import Checkerboard, ImageDensity, Uniform
 
-__all__ = ["PiecewiseConstant2D", "ExactBlendField", "exact_field_for", "tabulate"]
+__all__ = ["PiecewiseConstant2D", "ExactBlendField", "exact_field_for", "choose_field", "tabulate", "FIELDS"]
 
+#: The ``field`` option of the IADB maps: the exact field where available ("auto"), always ("exact",
+#: an error where it is not available) or never ("samples": regress onto sampled pairs).
+FIELDS = ("auto", "exact", "samples")
 _MIX = 1e-6        # weight of the uniform mixed into the tabulated density (empty boxes)
 _COLLAPSE = 1e-12  # an interval narrower than this (relative to the domain) is a point
 
@@ -133,6 +136,21 @@ def exact_field_for(source, target):
         if table is not None:
             return ExactBlendField(table, target.low, target.high, reverse=True)
     return None
+
+
+def choose_field(field, coupling, source, target):
+    """The :class:`ExactBlendField` a map with options ``field`` (one of :data:`FIELDS`) and
+    ``coupling`` uses for the pair, or None for sampled pairs; ``field="exact"`` where no exact
+    field exists is a ValueError saying why."""
+    if field == "samples":
+        return None
+    exact = exact_field_for(source, target) if coupling == "independent" else None
+    if exact is None and field == "exact":
+        why = (f"coupling={coupling!r} pairs samples by OT, which has no closed-form field" if coupling != "independent"
+               else f"it needs a 2D Uniform paired with an ImageDensity, Checkerboard or Uniform; got "
+                    f"{type(source).__name__} → {type(target).__name__}")
+        raise ValueError(f"field='exact' is not available here: {why}")
+    return exact
 
 
 def _interval_integrals(values, edges, lo, hi, ref):

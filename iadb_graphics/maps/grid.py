@@ -27,7 +27,7 @@ from .._kernels.interp import interp, interp_with_jacobian, logabsdet_eye_plus
 from ..blending import minibatch_ot_pairs
 from ..densities import as_density
 from .base import BaseMap, to_numpy_io
-from .exact_field import exact_field_for
+from .exact_field import FIELDS, choose_field
 
 __all__ = ["GridIADBMap", "GRID_DEFAULTS", "EXACT_DEFAULTS", "METHODS", "FIELDS", "find_walls"]
 
@@ -43,7 +43,6 @@ GRID_DEFAULTS = {
 OT_DEFAULT_PAIRS = 1 << 16
 COUPLINGS = ("independent", "ot")
 METHODS = ("heun", "euler")
-FIELDS = ("auto", "exact", "samples")
 #: Defaults of the exact field (``field="exact"``, 2D): ``bins`` and ``bandwidth`` (σ in cells)
 #: chosen by measurement on uniform → image targets (see the class docstring).
 EXACT_DEFAULTS = {"bins": 256, "bandwidth": 0.5}
@@ -215,18 +214,6 @@ class GridIADBMap(BaseMap):
         bw = self.bandwidth if self.bandwidth is not None else dflt["bandwidth"]
         return bins, k, bw
 
-    def _exact_field(self, source, target):
-        """The exact field of the pair when ``field`` asks for it and the densities allow it, else None."""
-        if self.field == "samples":
-            return None
-        exact = exact_field_for(source, target) if self.coupling == "independent" else None
-        if exact is None and self.field == "exact":
-            why = ("coupling='ot' pairs samples by OT, which has no closed-form field" if self.coupling == "ot" else
-                   f"it needs a 2D Uniform paired with an ImageDensity, Checkerboard or Uniform; got "
-                   f"{type(source).__name__} → {type(target).__name__}")
-            raise ValueError(f"field='exact' is not available here: {why}")
-        return exact
-
     def _box(self, source, target, d):
         if self.box is not None:
             return check_bounds(self.box, "box", d=d)
@@ -257,7 +244,7 @@ class GridIADBMap(BaseMap):
         if d not in GRID_DEFAULTS:
             raise ValueError(f"GridIADBMap works in d = 1, 2, 3; the densities have d={d}")
         rng = as_generator(rng)
-        exact = self._exact_field(source, target)
+        exact = choose_field(self.field, self.coupling, source, target)
         bins, k, bw = self._settings(d, exact is not None)
         box = self._box(source, target, d)
         x0 = source.sample(k or _WALL_SAMPLES, rng=rng)

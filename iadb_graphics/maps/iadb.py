@@ -23,12 +23,11 @@ from ..densities import as_density
 from ..io import ModelFileError, load_model, save_model
 from ..nets import BlendingMLP, fixed_alpha_layers, run_layers
 from .base import BaseMap
-from .exact_field import exact_field_for
+from .exact_field import FIELDS, choose_field
 
 __all__ = ["IADBMap", "COUPLINGS", "FIELDS"]
 
 COUPLINGS = ("independent", "ot")
-FIELDS = ("auto", "exact", "samples")
 _NORM_SAMPLES = 20000
 _EXACT_CHUNK = 64  # batches whose closed-form regression targets are computed together
 _CPU_CHUNK = 1 << 14  # points per batch on the CPU (activations stay in cache)
@@ -235,13 +234,7 @@ class IADBMap(BaseMap):
         self.bounds = np.stack([both.min(0), both.max(0)], axis=1)
         self.wall_box_ = _wall_box(source, target, s0, s1) if self.walls else _no_walls(d)
 
-        exact = None
-        if self.field != "samples":
-            exact = exact_field_for(source, target) if self.coupling == "independent" else None
-            if exact is None and self.field == "exact":
-                raise ValueError("field='exact' needs coupling='independent' and a 2D Uniform paired with an "
-                                 f"ImageDensity, Checkerboard or Uniform; got coupling={self.coupling!r}, "
-                                 f"{type(source).__name__} → {type(target).__name__}")
+        exact = choose_field(self.field, self.coupling, source, target)
         self.settings_ = {"field": "samples" if exact is None else "exact"}
         lr = self.lr if self.lr is not None else (_LR_SAMPLES if exact is None else _LR_EXACT)
 
